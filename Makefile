@@ -1,0 +1,34 @@
+# The commands a newcomer needs. `make demo` and `make test` install everything they use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-unit lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-run pip only when pyproject.toml changes; `kgrag setup` is cached in ~/.cache/kgrag.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(BIN)/kgrag setup
+
+demo: install
+	$(BIN)/kgrag demo
+
+test: install
+	$(BIN)/pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check kgrag tests
+
+clean:
+	rm -rf .kgrag

@@ -1,0 +1,92 @@
+"""Answer: RetrievedContext + question -> Answer with citations (document, page, chunk, quote)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from kgrag.llm.structured import invoke_structured
+from kgrag.prompts import Prompts
+from kgrag.types import Answer, Citation, Evidence, RetrievedContext
+
+NO_ANSWER = "I don't know from these documents."
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
+_WORD = re.compile(r"\w+", flags=re.UNICODE)
+
+
+class LLMAnswer(BaseModel):
+    """What the LLM must return (JSON schema-constrained)."""
+
+    answer: str = Field(description="Short answer to the question.")
+    evidence: list[int] = Field(default_factory=list, description="Numbers of supporting passages.")
+    supported: bool = Field(description="Whether the passages contain the answer.")
+
+
+class AnswerWriter:
+    def __init__(self, llm: BaseChatModel, prompts: Prompts) -> None:
+        self.llm = llm
+        self.prompts = prompts
+
+    def answer(self, context: RetrievedContext) -> Answer:
+        trace = dict(context.trace)
+        if not context.evidence:
+            return Answer(question=context.question, text=NO_ANSWER, supported=False, trace=trace)
+        messages = [
+            SystemMessage(self.prompts.render("answer_system")),
+            HumanMessage(
+                self.prompts.render(
+                    "answer_user",
+                    question=context.question,
+                    facts="\n".join(
+                        f"- {t.subject} -[{t.predicate}]-> {t.object}" for t in context.triples
+                    )
+                    or "(none)",
+                    evidence="\n\n".join(
+                        f"[{i}] ({e.document_title}, page {e.page})\n{e.text}"
+                        for i, e in enumerate(context.evidence, start=1)
+                    ),
+                )
+            ),
+        ]
+        start = time.perf_counter()
+        result = invoke_structured(self.llm, messages, LLMAnswer)
+        trace["timings_s"] = {**trace.get("timings_s", {}), "answer_s": round(time.perf_counter() - start, 3)}
+        trace["llm_repaired"] = result.repaired
+        reply: LLMAnswer = result.value  # type: ignore[assignment]
+        cited = [context.evidence[i - 1] for i in dict.fromkeys(reply.evidence) if 1 <= i <= len(context.evidence)]
+        if not reply.supported or not reply.answer.strip():
+            return Answer(
+                question=context.question, text=NO_ANSWER, supported=False,
+                evidence=context.evidence, triples=context.triples, trace=trace,
+            )
+        if not cited:  # supported but no valid passage number: cite the best-matching passage
+            cited = [max(context.evidence, key=lambda e: _overlap(reply.answer, e.text))]
+        return Answer(
+            question=context.question,
+            text=reply.answer.strip(),
+            supported=True,
+            citations=[_citation(e, reply.answer, context.question) for e in cited],
+            triples=context.triples,
+            evidence=context.evidence,
+            trace=trace,
+        )
+
+
+def _overlap(a: str, b: str) -> int:
+    return len(set(_WORD.findall(a.lower())) & set(_WORD.findall(b.lower())))
+
+
+def _citation(evidence: Evidence, answer: str, question: str) -> Citation:
+    sentences = [s.strip() for s in _SENTENCE.split(evidence.text) if s.strip()]
+    quote = max(sentences, key=lambda s: (_overlap(answer, s), _overlap(question, s))) if sentences else ""
+    return Citation(
+        document=evidence.document_title,
+        document_id=evidence.document_id,
+        page=evidence.page,
+        chunk_id=evidence.chunk_id,
+        quote=quote[:300],
+    )

@@ -1,0 +1,46 @@
+"""create_app(): the FastAPI app whose lifespan owns the graph store, the LLM and the indexes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from kgrag.api import chat, documents, health
+from kgrag.api.jobs import IngestJobs
+from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError
+from kgrag.runtime import open_runtime
+from kgrag.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            app.state.jobs = IngestJobs(runtime)
+            try:
+                yield
+            finally:
+                app.state.jobs.shutdown()
+
+    app = FastAPI(title="kgrag", version="0.1.0", lifespan=lifespan)
+    app.include_router(chat.router)
+    app.include_router(documents.router)
+    app.include_router(health.router)
+
+    @app.exception_handler(KgragError)
+    async def kgrag_error(_: Request, exc: KgragError) -> JSONResponse:
+        if isinstance(exc, ServiceUnavailableError):
+            code = 503
+        elif isinstance(exc, LLMOutputError):
+            code = 502
+        else:
+            code = 400
+        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=code)
+
+    return app

@@ -1,0 +1,55 @@
+"""Rich output for the CLI: ingest summaries and answers with citations and evidence."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from kgrag.types import Answer, IngestResult, IngestStatus
+
+console = Console()
+err_console = Console(stderr=True)
+
+_STATUS_STYLE = {
+    IngestStatus.INGESTED: "green",
+    IngestStatus.UNCHANGED: "cyan",
+    IngestStatus.FAILED: "red",
+}
+
+
+def ingest_table(results: list[IngestResult]) -> Table:
+    table = Table(title="Ingest")
+    for column in ("file", "status", "pages", "chunks", "entities", "relations", "dropped", "note"):
+        table.add_column(column)
+    for r in results:
+        dropped = len(r.prune.dropped) if r.prune else 0
+        note = r.error or ", ".join(f"{k} {v:.1f}s" for k, v in r.timings_s.items())
+        table.add_row(
+            r.source,
+            f"[{_STATUS_STYLE[r.status]}]{r.status.value}[/]",
+            str(r.pages), str(r.chunks), str(r.entities), str(r.relationships), str(dropped), note,
+        )
+    return table
+
+
+def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:
+    style = "green" if answer.supported else "yellow"
+    console.print(Panel(answer.text, title=f"[bold]{answer.question}[/]", border_style=style))
+    for c in answer.citations:
+        console.print(f"  [bold]cites[/] {c.document}, page {c.page} [dim]({c.chunk_id})[/]")
+        console.print(f"        [italic]“{c.quote}”[/]")
+    if show_evidence and answer.triples:
+        console.print("  [bold]graph facts[/]")
+        for t in answer.triples[:10]:
+            console.print(f"    {t.subject} -[{t.predicate}]-> {t.object}")
+    if show_evidence and answer.evidence:
+        console.print("  [bold]evidence[/]")
+        for e in answer.evidence:
+            console.print(
+                f"    {e.score:.2f} {e.via:6} {e.document_title}, p.{e.page}: "
+                f"[dim]{e.text[:90].replace(chr(10), ' ')}…[/]"
+            )
+    timings = answer.trace.get("timings_s", {})
+    if timings:
+        console.print("  [dim]" + "  ".join(f"{k}={v}" for k, v in timings.items()) + "[/]")

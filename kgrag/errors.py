@@ -1,0 +1,39 @@
+"""kgrag's exceptions: one root, a few named children the CLI and API map to exit codes / HTTP."""
+
+
+class KgragError(Exception):
+    """Root of every error kgrag raises on purpose."""
+
+
+class SetupError(KgragError):
+    """A local component (llama-server, model, graph server) could not be installed."""
+
+
+class ConfigError(KgragError):
+    """Settings or a schema/prompt file are invalid."""
+
+
+class DocumentError(KgragError):
+    """A document could not be read; names the file and the reason."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NeedsOcrError(DocumentError):
+    """The document (or some pages) has no text layer: it needs OCR."""
+
+
+class ServiceUnavailableError(KgragError):
+    """A backing service (LLM server, graph store) is unreachable."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(f"{service} unavailable: {detail}")
+        self.service = service
+        self.detail = detail
+
+
+class LLMOutputError(KgragError):
+    """The LLM returned output that could not be parsed or repaired."""

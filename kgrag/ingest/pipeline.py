@@ -1,0 +1,145 @@
+"""Ingest pipeline: wires read -> chunk -> extract -> prune -> resolve -> write -> embed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from kgrag.errors import DocumentError, KgragError
+from kgrag.ingest.chunking import chunk_document
+from kgrag.ingest.extract import GraphExtractor
+from kgrag.ingest.prune import prune
+from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
+from kgrag.ingest.resolve import resolve
+from kgrag.retrieve.link import entity_index_key
+from kgrag.runtime import Runtime
+from kgrag.types import Chunk, Document, IngestResult, IngestStatus
+
+# (document name, chunks done, chunks total)
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders expanded recursively to the files kgrag can read."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+        else:
+            files.append(path)
+    return files
+
+
+class IngestPipeline:
+    def __init__(self, runtime: Runtime, progress: ProgressCallback | None = None) -> None:
+        self.rt = runtime
+        self.progress = progress
+        self._extractor: GraphExtractor | None = None
+
+    def ingest_paths(self, paths: Iterable[Path]) -> list[IngestResult]:
+        results = []
+        for path in expand_paths(paths):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                results.append(_failed(str(path), f"cannot read file ({exc.strerror or exc})"))
+                continue
+            results.append(self.ingest_bytes(str(path), data))
+        return results
+
+    def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
+        """Ingest one file; any error is reported in the result and leaves nothing behind."""
+        s = self.rt.settings
+        timings: dict[str, float] = {}
+        try:
+            start = time.perf_counter()
+            doc = read_document(name, data, max_mb=s.max_file_mb, min_page_chars=s.min_page_chars)
+            timings["read"] = time.perf_counter() - start
+            if self.rt.store.has_document(doc.sha256):
+                return IngestResult(
+                    source=name, status=IngestStatus.UNCHANGED, document_id=doc.id, title=doc.title
+                )
+            return self._ingest(doc, timings)
+        except DocumentError as exc:
+            return _failed(name, exc.reason)
+        except KgragError as exc:
+            return _failed(name, str(exc))
+
+    def _ingest(self, doc: Document, timings: dict[str, float]) -> IngestResult:
+        s = self.rt.settings
+        start = time.perf_counter()
+        chunks = chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
+        timings["chunk"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        done = 0
+        if self.progress:
+            self.progress(doc.title, 0, len(chunks))
+
+        def on_done(_: Chunk) -> None:
+            nonlocal done
+            done += 1
+            if self.progress:
+                self.progress(doc.title, done, len(chunks))
+
+        extracted = self.extractor.extract_all(chunks, concurrency=s.llm_parallel, on_done=on_done)
+        timings["extract"] = time.perf_counter() - start
+
+        pruned, report = prune(extracted, self.rt.schema)
+        graph = resolve(pruned)
+
+        with self.rt.lock:
+            start = time.perf_counter()
+            self.rt.store.write_document(doc, chunks, graph)
+            timings["store"] = time.perf_counter() - start
+
+            start = time.perf_counter()
+            try:
+                self._index(chunks)
+            except Exception:
+                self.rt.store.delete_document(doc.id)
+                self.rt.index("chunks").remove(c.id for c in chunks)
+                raise
+            timings["embed"] = time.perf_counter() - start
+        return IngestResult(
+            source=doc.source,
+            status=IngestStatus.INGESTED,
+            document_id=doc.id,
+            title=doc.title,
+            pages=len(doc.pages),
+            chunks=len(chunks),
+            entities=len(graph.entities),
+            relationships=len(graph.relations),
+            repaired_outputs=sum(g.repaired for g in extracted),
+            prune=report,
+            timings_s={k: round(v, 3) for k, v in timings.items()},
+        )
+
+    @property
+    def extractor(self) -> GraphExtractor:
+        if self._extractor is None:
+            self._extractor = GraphExtractor(self.rt.chat_model(), self.rt.schema, self.rt.prompts)
+        return self._extractor
+
+    def _index(self, chunks: list[Chunk]) -> None:
+        """Embed new chunks; bring the entity-name index in line with the graph; save both."""
+        chunk_index = self.rt.index("chunks")
+        chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
+        entity_index = self.rt.index("entities")
+        wanted = {
+            entity_index_key(e.id, surface): surface
+            for e in self.rt.store.entities()
+            for surface in (e.name, *e.aliases)
+        }
+        entity_index.remove([k for k in entity_index.ids if k not in wanted])
+        fresh = [k for k in wanted if k not in entity_index]
+        entity_index.add(fresh, self.rt.embedder.embed([wanted[k] for k in fresh]))
+        chunk_index.save()
+        entity_index.save()
+
+
+def _failed(name: str, reason: str) -> IngestResult:
+    return IngestResult(source=name, status=IngestStatus.FAILED, error=reason)

@@ -1,0 +1,50 @@
+"""Small interfaces between stages and the components behind them."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from kgrag.types import Chunk, Document, Entity, Evidence, ResolvedGraph, Triple
+
+
+class Embedder(Protocol):
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+class GraphStore(Protocol):
+    """The graph, reached only through the neo4j driver (Neo4j or embedded ArcadeDB)."""
+
+    def ping(self) -> None:
+        """Raise ServiceUnavailableError when the server cannot be reached."""
+        ...
+
+    def has_document(self, sha256: str) -> bool: ...
+
+    def write_document(self, doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> None:
+        """Idempotent write of the lexical + domain graph of one document.
+
+        On failure, removes what it wrote for this document and re-raises.
+        """
+        ...
+
+    def delete_document(self, document_id: str) -> None: ...
+
+    def list_documents(self) -> list[dict[str, Any]]: ...
+
+    def entities(self) -> list[Entity]: ...
+
+    def neighbourhood(self, entity_ids: list[str], hops: int, limit: int) -> list[Triple]: ...
+
+    def evidence(self, chunk_ids: list[str]) -> list[Evidence]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def run_read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query (inspection, tests); returns plain dict rows."""
+        ...
+
+    def close(self) -> None: ...

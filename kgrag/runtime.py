@@ -1,0 +1,87 @@
+"""The components one entry point (CLI command, API lifespan) opens once and passes down."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from langchain_openai import ChatOpenAI
+
+from kgrag.embed import SentenceEmbedder
+from kgrag.llm.local_server import LocalLLMServer
+from kgrag.llm.openai_compat import check_llm, make_chat_model
+from kgrag.ports import GraphStore
+from kgrag.prompts import Prompts
+from kgrag.retrieve.link import EntityLinker
+from kgrag.retrieve.router import Retriever
+from kgrag.schema import GraphSchema
+from kgrag.settings import Settings
+from kgrag.store.neo4j_store import open_graph_store
+from kgrag.vectors import VectorIndex
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    schema: GraphSchema
+    prompts: Prompts
+    store: GraphStore
+    llm_base_url: str | None
+    _indexes: dict[str, VectorIndex] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # guards index updates/reads
+
+    @cached_property
+    def embedder(self) -> SentenceEmbedder:
+        return SentenceEmbedder(self.settings.embedding_model_path)
+
+    def index(self, name: str) -> VectorIndex:
+        """The persisted FAISS index `chunks` or `entities`, loaded on first use."""
+        if name not in self._indexes:
+            path = self.settings.data_dir / "vectors" / name
+            self._indexes[name] = VectorIndex.open(path, self.embedder.dimension)
+        return self._indexes[name]
+
+    def chat_model(self, max_tokens: int | None = None) -> ChatOpenAI:
+        if self.llm_base_url is None:
+            raise RuntimeError("this runtime was opened without an LLM")
+        return make_chat_model(self.settings, self.llm_base_url, max_tokens=max_tokens)
+
+    def retriever(self) -> Retriever:
+        s = self.settings
+        linker = EntityLinker(self.index("entities"), self.embedder, threshold=s.link_threshold)
+        return Retriever(
+            self.store,
+            linker,
+            self.index("chunks"),
+            self.embedder,
+            hops=s.hops,
+            max_triples=s.max_triples,
+            top_k_chunks=s.top_k_chunks,
+            max_evidence=s.max_evidence_chunks,
+        )
+
+
+@contextlib.contextmanager
+def llm_endpoint(settings: Settings) -> Iterator[str]:
+    """Base URL of the configured OpenAI-compatible server; starts the local one if unset."""
+    if settings.llm_base_url is not None:
+        check_llm(settings.llm_base_url, api_key=settings.llm_api_key.get_secret_value())
+        yield settings.llm_base_url
+        return
+    with LocalLLMServer(settings) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def open_runtime(settings: Settings, *, with_llm: bool = True) -> Iterator[Runtime]:
+    """Load schema and prompts, open the graph store and (optionally) the LLM; close on exit."""
+    schema = GraphSchema.from_file(settings.schema_path)
+    prompts = Prompts.load(settings.prompts_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(open_graph_store(settings))
+        base_url = stack.enter_context(llm_endpoint(settings)) if with_llm else None
+        yield Runtime(settings, schema, prompts, store, base_url)

@@ -1,0 +1,112 @@
+"""The one Settings object: init kwargs > env (KGRAG_*) > .env > kgrag.yaml > defaults.
+
+Read once at an entry point (CLI command, API lifespan) and passed down; never at import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob kgrag has. `graph_uri`/`llm_base_url` unset means the embedded default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KGRAG_",
+        env_file=".env",
+        yaml_file="kgrag.yaml",
+        extra="forbid",
+    )
+
+    # Where things live
+    data_dir: Path = Field(Path(".kgrag"), description="Graph, indexes and caches of one project.")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "kgrag", description="Built tools and models shared by projects."
+    )
+    schema_path: Path = REPO_ROOT / "schemas" / "default.yaml"
+    prompts_dir: Path = REPO_ROOT / "prompts"
+
+    # Graph store: unset URI = embedded ArcadeDB started by kgrag
+    graph_uri: str | None = Field(None, description="bolt:// or neo4j:// URI of a Neo4j server.")
+    graph_user: str = "neo4j"
+    graph_password: SecretStr | None = None
+    graph_database: str | None = None
+    arcadedb_heap: str = "768m"
+    arcadedb_start_timeout_s: float = 60.0
+    graph_write_batch: int = Field(200, ge=1, le=5000)
+
+    # LLM: unset base URL = local llama-server started by kgrag
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. vLLM.")
+    llm_model: str = "qwen2.5-coder-1.5b-instruct"
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_model_path: Path | None = Field(None, description="Any GGUF for the local server.")
+    llm_threads: int = Field(2, ge=1)
+    llm_context: int = Field(8192, ge=1024)
+    llm_parallel: int = Field(1, ge=1, description="Server slots = concurrent requests.")
+    llm_timeout_s: float = 600.0
+    llm_max_retries: int = Field(2, ge=0, description="Client retries on connection errors/5xx.")
+    llm_max_tokens: int = Field(1536, ge=64)
+    llm_temperature: float = 0.0
+    llm_start_timeout_s: float = 120.0
+    llm_cache: bool = Field(True, description="Cache LLM responses by (model, prompt) in data_dir.")
+
+    # Ingest
+    chunk_size: int = Field(800, ge=100)
+    chunk_overlap: int = Field(100, ge=0)
+    max_file_mb: float = Field(50.0, gt=0)
+    min_page_chars: int = Field(16, ge=0, description="Fewer text-layer chars = page needs OCR.")
+
+    # Embeddings and retrieval
+    embedding_model_path: Path | None = Field(None, description="sentence-transformers model dir.")
+    link_threshold: float = Field(0.72, ge=0, le=1)
+    hops: Literal[1, 2] = 2
+    max_triples: int = Field(40, ge=1)
+    top_k_chunks: int = Field(4, ge=1)
+    max_evidence_chunks: int = Field(6, ge=1)
+
+    # API
+    max_upload_mb: float = Field(20.0, gt=0)
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, v: int, info) -> int:  # type: ignore[no-untyped-def]
+        size = info.data.get("chunk_size", 800)
+        if v >= size:
+            raise ValueError(f"chunk_overlap ({v}) must be smaller than chunk_size ({size})")
+        return v
+
+    @property
+    def embedded_graph(self) -> bool:
+        return self.graph_uri is None
+
+    @property
+    def local_llm(self) -> bool:
+        return self.llm_base_url is None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            YamlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )

@@ -1,0 +1,165 @@
+"""Pydantic models passed between pipeline stages (see DESIGN.md "Data flows one way")."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Page(BaseModel):
+    number: int = Field(ge=1)
+    text: str
+
+
+class Document(BaseModel):
+    id: str  # first 16 hex chars of the content sha256: same bytes, same document
+    title: str
+    source: str
+    sha256: str
+    pages: list[Page]
+
+
+class Chunk(BaseModel):
+    id: str  # "<document id>:p<page>:<start>", stable across runs
+    document_id: str
+    page: int
+    start: int  # character offsets within the page text
+    end: int
+    text: str
+
+
+class ExtractedNode(BaseModel):
+    name: str
+    type: str
+
+
+class ExtractedRelationship(BaseModel):
+    source: str
+    source_type: str
+    type: str
+    target: str
+    target_type: str
+
+
+class ExtractedGraph(BaseModel):
+    """What the LLM found in one chunk, before pruning."""
+
+    chunk_id: str
+    nodes: list[ExtractedNode] = []
+    relationships: list[ExtractedRelationship] = []
+    repaired: bool = False  # the LLM output needed json-repair
+
+
+class DropReason(str, Enum):
+    NOT_IN_SCHEMA = "NOT_IN_SCHEMA"
+    INVALID_PATTERN = "INVALID_PATTERN"
+    MISSING_ID = "MISSING_ID"
+    DANGLING_ENDPOINT = "DANGLING_ENDPOINT"
+
+
+class DroppedItem(BaseModel):
+    chunk_id: str
+    kind: str  # "node" | "relationship"
+    item: str
+    reason: DropReason
+
+
+class PruneReport(BaseModel):
+    kept_nodes: int = 0
+    kept_relationships: int = 0
+    dropped: list[DroppedItem] = []
+
+
+class Entity(BaseModel):
+    id: str  # canonical key from entity resolution
+    name: str
+    type: str
+    aliases: list[str] = []
+    chunk_ids: list[str] = []
+
+
+class Relation(BaseModel):
+    source_id: str
+    type: str
+    target_id: str
+    chunk_id: str
+    confidence: float = 1.0
+
+
+class ResolvedGraph(BaseModel):
+    entities: list[Entity] = []
+    relations: list[Relation] = []
+
+
+class Triple(BaseModel):
+    subject: str
+    predicate: str
+    object: str
+    source_chunks: list[str] = []
+
+
+class Evidence(BaseModel):
+    chunk_id: str
+    document_id: str
+    document_title: str
+    page: int
+    text: str
+    score: float = 0.0
+    via: str  # "graph" | "vector"
+
+
+class LinkedEntity(BaseModel):
+    mention: str
+    entity_id: str
+    name: str
+    score: float
+    method: str  # "exact" | "vector"
+
+
+class RetrievedContext(BaseModel):
+    question: str
+    linked: list[LinkedEntity] = []
+    triples: list[Triple] = []
+    evidence: list[Evidence] = []
+    trace: dict[str, Any] = {}
+
+
+class Citation(BaseModel):
+    document: str
+    document_id: str
+    page: int
+    chunk_id: str
+    quote: str
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    supported: bool
+    citations: list[Citation] = []
+    triples: list[Triple] = []
+    evidence: list[Evidence] = []
+    trace: dict[str, Any] = {}
+
+
+class IngestStatus(str, Enum):
+    INGESTED = "ingested"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+class IngestResult(BaseModel):
+    source: str
+    status: IngestStatus
+    document_id: str | None = None
+    title: str | None = None
+    pages: int = 0
+    chunks: int = 0
+    entities: int = 0
+    relationships: int = 0
+    repaired_outputs: int = 0
+    prune: PruneReport | None = None
+    error: str | None = None
+    timings_s: dict[str, float] = {}

@@ -1,0 +1,88 @@
+"""FAISS vector index keyed by string ids, persisted atomically next to the project data."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+class VectorIndex:
+    """Exact inner-product search over normalised vectors (cosine similarity)."""
+
+    def __init__(self, path: Path, dimension: int) -> None:
+        self.path = Path(path)
+        self.dimension = dimension
+        self.ids: list[str] = []
+        self.index = faiss.IndexFlatIP(dimension)
+        self._positions: dict[str, int] = {}
+
+    @classmethod
+    def open(cls, path: Path, dimension: int) -> VectorIndex:
+        """Load the index at `path` (``.faiss`` + ``.ids.json``) or start an empty one."""
+        index = cls(path, dimension)
+        faiss_file, ids_file = index._files()
+        if faiss_file.exists() and ids_file.exists():
+            index.index = faiss.read_index(str(faiss_file))
+            index.ids = json.loads(ids_file.read_text(encoding="utf-8"))
+            if index.index.ntotal != len(index.ids) or index.index.d != dimension:
+                raise ValueError(f"vector index {path} is inconsistent; delete it and re-ingest")
+        index._positions = {id_: i for i, id_ in enumerate(index.ids)}
+        return index
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, id_: str) -> bool:
+        return id_ in self._positions
+
+    def add(self, ids: list[str], vectors: np.ndarray) -> None:
+        """Add vectors for ids not yet present (adding an existing id is a no-op)."""
+        fresh = [i for i, id_ in enumerate(ids) if id_ not in self._positions]
+        if not fresh:
+            return
+        self.index.add(np.ascontiguousarray(vectors[fresh], dtype="float32"))
+        for i in fresh:
+            self._positions[ids[i]] = len(self.ids)
+            self.ids.append(ids[i])
+
+    def remove(self, ids: Iterable[str]) -> None:
+        gone = set(ids) & self._positions.keys()
+        if not gone:
+            return
+        keep = [i for i, id_ in enumerate(self.ids) if id_ not in gone]
+        vectors = self.index.reconstruct_n(0, self.index.ntotal)[keep] if keep else None
+        self.index = faiss.IndexFlatIP(self.dimension)
+        if vectors is not None:
+            self.index.add(vectors)
+        self.ids = [self.ids[i] for i in keep]
+        self._positions = {id_: i for i, id_ in enumerate(self.ids)}
+
+    def vector(self, id_: str) -> np.ndarray | None:
+        pos = self._positions.get(id_)
+        return None if pos is None else self.index.reconstruct(pos)
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Top-k (id, cosine) per query row."""
+        if not self.ids:
+            return [[] for _ in range(len(vectors))]
+        scores, positions = self.index.search(np.ascontiguousarray(vectors, dtype="float32"), min(k, len(self.ids)))
+        return [
+            [(self.ids[p], float(s)) for s, p in zip(row_s, row_p, strict=True) if p >= 0]
+            for row_s, row_p in zip(scores, positions, strict=True)
+        ]
+
+    def save(self) -> None:
+        faiss_file, ids_file = self._files()
+        faiss_file.parent.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.index, str(faiss_file) + ".tmp")
+        ids_file.with_suffix(".tmp").write_text(json.dumps(self.ids), encoding="utf-8")
+        os.replace(str(faiss_file) + ".tmp", faiss_file)
+        os.replace(ids_file.with_suffix(".tmp"), ids_file)
+
+    def _files(self) -> tuple[Path, Path]:
+        return self.path.with_suffix(".faiss"), self.path.with_suffix(".ids.json")

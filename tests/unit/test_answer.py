@@ -1,0 +1,46 @@
+"""Answers cite the passages the LLM used; unsupported questions get 'I don't know'."""
+
+import json
+
+from kgrag.answer import NO_ANSWER, AnswerWriter
+from kgrag.prompts import Prompts
+from kgrag.settings import REPO_ROOT
+from kgrag.types import Evidence, RetrievedContext, Triple
+from tests.unit.fake_openai import ScriptedOpenAI
+
+PROMPTS = Prompts.load(REPO_ROOT / "prompts")
+CONTEXT = RetrievedContext(
+    question="Where was the designer of the buoy born?",
+    triples=[Triple(subject="Tomas Reyes", predicate="BORN_IN", object="Valparaíso", source_chunks=["b:p1:0"])],
+    evidence=[
+        Evidence(chunk_id="a:p2:0", document_id="a", document_title="Handbook", page=2,
+                 text="The buoy was designed by Tomas Reyes. He leads a project.", via="graph"),
+        Evidence(chunk_id="b:p1:0", document_id="b", document_title="People", page=1,
+                 text="Intro. Tomas Reyes was born in Valparaíso, Chile.", via="graph"),
+    ],
+)
+
+
+def _answer(reply: dict, context: RetrievedContext = CONTEXT):
+    llm = ScriptedOpenAI([json.dumps(reply)])
+    return AnswerWriter(llm.chat_model(), PROMPTS).answer(context), llm.requests
+
+
+def test_citations_come_from_the_cited_passages_with_a_quote():
+    answer, requests = _answer({"answer": "Valparaíso", "evidence": [2, 1, 2, 9], "supported": True})
+    assert answer.supported and answer.text == "Valparaíso"
+    assert [(c.document, c.page) for c in answer.citations] == [("People", 2 - 1), ("Handbook", 2)]
+    assert answer.citations[0].quote == "Tomas Reyes was born in Valparaíso, Chile."
+    prompt = requests[0]["messages"][-1]["content"]
+    assert "[2] (People, page 1)" in prompt and "Tomas Reyes -[BORN_IN]-> Valparaíso" in prompt
+
+
+def test_unsupported_answer_becomes_i_dont_know():
+    answer, _ = _answer({"answer": "Probably Lima", "evidence": [], "supported": False})
+    assert answer.text == NO_ANSWER and not answer.supported and answer.citations == []
+
+
+def test_no_evidence_does_not_call_the_llm():
+    empty = RetrievedContext(question="Anything?")
+    answer, requests = _answer({"answer": "x", "evidence": [], "supported": True}, empty)
+    assert answer.text == NO_ANSWER and requests == []
