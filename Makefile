@@ -22,13 +22,15 @@ demo: install
 	$(BIN)/kgrag demo
 
 test: install
+	$(BIN)/ruff check kgrag tests samples
 	$(BIN)/pytest -q
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check kgrag tests
+	$(BIN)/ruff check kgrag tests samples
+	$(BIN)/ruff format --check kgrag tests samples
 
 clean:
 	rm -rf .kgrag

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -26,10 +27,19 @@ class LLMAnswer(BaseModel):
     supported: bool = Field(description="Whether the passages contain the answer.")
 
 
+class Verdict(BaseModel):
+    """The grounding check's reply."""
+
+    supported: bool
+
+
 class AnswerWriter:
-    def __init__(self, llm: BaseChatModel, prompts: Prompts) -> None:
+    """Writes the answer from the evidence, then optionally checks it against the cited passages."""
+
+    def __init__(self, llm: BaseChatModel, prompts: Prompts, *, verify: bool = True) -> None:
         self.llm = llm
         self.prompts = prompts
+        self.verify = verify
 
     def answer(self, context: RetrievedContext) -> Answer:
         trace = dict(context.trace)
@@ -45,26 +55,29 @@ class AnswerWriter:
                         f"- {t.subject} -[{t.predicate}]-> {t.object}" for t in context.triples
                     )
                     or "(none)",
-                    evidence="\n\n".join(
-                        f"[{i}] ({e.document_title}, page {e.page})\n{e.text}"
-                        for i, e in enumerate(context.evidence, start=1)
-                    ),
+                    evidence=_passages(context.evidence),
                 )
             ),
         ]
         start = time.perf_counter()
         result = invoke_structured(self.llm, messages, LLMAnswer)
-        trace["timings_s"] = {**trace.get("timings_s", {}), "answer_s": round(time.perf_counter() - start, 3)}
+        trace["timings_s"] = {
+            **trace.get("timings_s", {}),
+            "answer_s": round(time.perf_counter() - start, 3),
+        }
         trace["llm_repaired"] = result.repaired
         reply: LLMAnswer = result.value  # type: ignore[assignment]
-        cited = [context.evidence[i - 1] for i in dict.fromkeys(reply.evidence) if 1 <= i <= len(context.evidence)]
+        cited = [
+            context.evidence[i - 1]
+            for i in dict.fromkeys(reply.evidence)
+            if 1 <= i <= len(context.evidence)
+        ]
         if not reply.supported or not reply.answer.strip():
-            return Answer(
-                question=context.question, text=NO_ANSWER, supported=False,
-                evidence=context.evidence, triples=context.triples, trace=trace,
-            )
+            return _unsupported(context, trace)
         if not cited:  # supported but no valid passage number: cite the best-matching passage
             cited = [max(context.evidence, key=lambda e: _overlap(reply.answer, e.text))]
+        if self.verify and not self._grounded(context.question, reply.answer, cited, trace):
+            return _unsupported(context, trace)
         return Answer(
             question=context.question,
             text=reply.answer.strip(),
@@ -75,6 +88,41 @@ class AnswerWriter:
             trace=trace,
         )
 
+    def _grounded(self, question: str, answer: str, cited: list[Evidence], trace: dict) -> bool:
+        """Second opinion: do the cited passages state the answer? (catches confident guesses)"""
+        messages = [
+            SystemMessage(self.prompts.render("verify_system")),
+            HumanMessage(
+                self.prompts.render(
+                    "verify_user", question=question, answer=answer, evidence=_passages(cited)
+                )
+            ),
+        ]
+        start = time.perf_counter()
+        verdict: Verdict = invoke_structured(self.llm, messages, Verdict).value  # type: ignore[assignment]
+        trace["timings_s"]["verify_s"] = round(time.perf_counter() - start, 3)
+        trace["verified"] = verdict.supported
+        trace["unverified_answer"] = None if verdict.supported else answer
+        return verdict.supported
+
+
+def _unsupported(context: RetrievedContext, trace: dict[str, Any]) -> Answer:
+    return Answer(
+        question=context.question,
+        text=NO_ANSWER,
+        supported=False,
+        evidence=context.evidence,
+        triples=context.triples,
+        trace=trace,
+    )
+
+
+def _passages(evidence: list[Evidence]) -> str:
+    return "\n\n".join(
+        f"[{i}] ({e.document_title}, page {e.page})\n{e.text}"
+        for i, e in enumerate(evidence, start=1)
+    )
+
 
 def _overlap(a: str, b: str) -> int:
     return len(set(_WORD.findall(a.lower())) & set(_WORD.findall(b.lower())))
@@ -82,7 +130,11 @@ def _overlap(a: str, b: str) -> int:
 
 def _citation(evidence: Evidence, answer: str, question: str) -> Citation:
     sentences = [s.strip() for s in _SENTENCE.split(evidence.text) if s.strip()]
-    quote = max(sentences, key=lambda s: (_overlap(answer, s), _overlap(question, s))) if sentences else ""
+    quote = (
+        max(sentences, key=lambda s: (_overlap(answer, s), _overlap(question, s)))
+        if sentences
+        else ""
+    )
     return Citation(
         document=evidence.document_title,
         document_id=evidence.document_id,

@@ -35,5 +35,9 @@ class ServiceUnavailableError(KgragError):
         self.detail = detail
 
 
+class GraphStoreError(KgragError):
+    """The graph store refused a query or write (not a connectivity problem)."""
+
+
 class LLMOutputError(KgragError):
     """The LLM returned output that could not be parsed or repaired."""

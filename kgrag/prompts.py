@@ -13,6 +13,8 @@ PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "extract_user": frozenset({"input"}),
     "answer_system": frozenset(),
     "answer_user": frozenset({"question", "facts", "evidence"}),
+    "verify_system": frozenset(),
+    "verify_user": frozenset({"question", "answer", "evidence"}),
 }
 
 
@@ -41,7 +43,8 @@ class Prompts:
                 raise ConfigError(f"{path}: malformed placeholder ({exc})") from exc
             if found != expected:
                 raise ConfigError(
-                    f"{path}: placeholders {sorted(found)} differ from the expected {sorted(expected)}"
+                    f"{path}: placeholders {sorted(found)} differ from the expected "
+                    f"{sorted(expected)}"
                 )
             templates[name] = text.strip()
         return cls(templates)

@@ -13,7 +13,8 @@ def answer_question(rt: Runtime, question: str) -> Answer:
     start = time.perf_counter()
     with rt.lock:
         context = rt.retriever().retrieve(question)
-    answer = AnswerWriter(rt.chat_model(), rt.prompts).answer(context)
+    writer = AnswerWriter(rt.chat_model(), rt.prompts, verify=rt.settings.verify_answers)
+    answer = writer.answer(context)
     answer.trace["timings_s"] = {
         **answer.trace.get("timings_s", {}),
         "total_s": round(time.perf_counter() - start, 3),

@@ -65,10 +65,15 @@ class Runtime:
 
 
 @contextlib.contextmanager
-def llm_endpoint(settings: Settings) -> Iterator[str]:
-    """Base URL of the configured OpenAI-compatible server; starts the local one if unset."""
+def llm_endpoint(settings: Settings, *, check: bool = True) -> Iterator[str]:
+    """Base URL of the configured OpenAI-compatible server; starts the local one if unset.
+
+    `check=False` lets a long-running server come up while a remote LLM is down (its /health
+    reports it and requests get 503) instead of refusing to start.
+    """
     if settings.llm_base_url is not None:
-        check_llm(settings.llm_base_url, api_key=settings.llm_api_key.get_secret_value())
+        if check:
+            check_llm(settings.llm_base_url, api_key=settings.llm_api_key.get_secret_value())
         yield settings.llm_base_url
         return
     with LocalLLMServer(settings) as base_url:
@@ -76,12 +81,16 @@ def llm_endpoint(settings: Settings) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def open_runtime(settings: Settings, *, with_llm: bool = True) -> Iterator[Runtime]:
+def open_runtime(
+    settings: Settings, *, with_llm: bool = True, check_llm_now: bool = True
+) -> Iterator[Runtime]:
     """Load schema and prompts, open the graph store and (optionally) the LLM; close on exit."""
     schema = GraphSchema.from_file(settings.schema_path)
     prompts = Prompts.load(settings.prompts_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(open_graph_store(settings))
-        base_url = stack.enter_context(llm_endpoint(settings)) if with_llm else None
+        base_url = (
+            stack.enter_context(llm_endpoint(settings, check=check_llm_now)) if with_llm else None
+        )
         yield Runtime(settings, schema, prompts, store, base_url)

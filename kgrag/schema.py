@@ -36,12 +36,17 @@ class GraphSchema(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> GraphSchema:
         errors: list[str] = []
-        for kind, items in (("node type", self.node_types), ("relationship type", self.relationship_types)):
+        for kind, items in (
+            ("node type", self.node_types),
+            ("relationship type", self.relationship_types),
+        ):
             seen: set[str] = set()
             for item in items:
                 for name in (item.name, *item.aliases):
                     if not IDENTIFIER.match(name):
-                        errors.append(f"{kind} {name!r} is not a valid identifier ([A-Za-z][A-Za-z0-9_]*)")
+                        errors.append(
+                            f"{kind} {name!r} is not a valid identifier ([A-Za-z][A-Za-z0-9_]*)"
+                        )
                     if name.lower() in seen:
                         errors.append(f"duplicate {kind} name {name!r}")
                     seen.add(name.lower())
@@ -50,9 +55,13 @@ class GraphSchema(BaseModel):
         for source, rel, target in self.patterns:
             for node in (source, target):
                 if node not in nodes:
-                    errors.append(f"pattern ({source}, {rel}, {target}): unknown node type {node!r}")
+                    errors.append(
+                        f"pattern ({source}, {rel}, {target}): unknown node type {node!r}"
+                    )
             if rel not in rels:
-                errors.append(f"pattern ({source}, {rel}, {target}): unknown relationship type {rel!r}")
+                errors.append(
+                    f"pattern ({source}, {rel}, {target}): unknown relationship type {rel!r}"
+                )
         if errors:
             raise ValueError("; ".join(errors))
         return self
@@ -70,7 +79,9 @@ class GraphSchema(BaseModel):
     def save(self, path: Path) -> None:
         data = self.model_dump(mode="json")
         data["patterns"] = [list(p) for p in self.patterns]
-        Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        Path(path).write_text(
+            yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
 
     @property
     def node_labels(self) -> list[str]:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     max_triples: int = Field(40, ge=1)
     top_k_chunks: int = Field(4, ge=1)
     max_evidence_chunks: int = Field(6, ge=1)
+    verify_answers: bool = Field(
+        True, description="Second LLM call: do the cited passages state it?"
+    )
 
     # API
     max_upload_mb: float = Field(20.0, gt=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -52,7 +52,7 @@ class ExtractedGraph(BaseModel):
     repaired: bool = False  # the LLM output needed json-repair
 
 
-class DropReason(str, Enum):
+class DropReason(StrEnum):
     NOT_IN_SCHEMA = "NOT_IN_SCHEMA"
     INVALID_PATTERN = "INVALID_PATTERN"
     MISSING_ID = "MISSING_ID"
@@ -144,7 +144,7 @@ class Answer(BaseModel):
     trace: dict[str, Any] = {}
 
 
-class IngestStatus(str, Enum):
+class IngestStatus(StrEnum):
     INGESTED = "ingested"
     UNCHANGED = "unchanged"
     FAILED = "failed"

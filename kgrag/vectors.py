@@ -70,7 +70,9 @@ class VectorIndex:
         """Top-k (id, cosine) per query row."""
         if not self.ids:
             return [[] for _ in range(len(vectors))]
-        scores, positions = self.index.search(np.ascontiguousarray(vectors, dtype="float32"), min(k, len(self.ids)))
+        scores, positions = self.index.search(
+            np.ascontiguousarray(vectors, dtype="float32"), min(k, len(self.ids))
+        )
         return [
             [(self.ids[p], float(s)) for s, p in zip(row_s, row_p, strict=True) if p >= 0]
             for row_s, row_p in zip(scores, positions, strict=True)

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with open_runtime(settings) as runtime:
+        with open_runtime(settings, check_llm_now=False) as runtime:
             app.state.runtime = runtime
             app.state.jobs = IngestJobs(runtime)
             try:

@@ -22,7 +22,9 @@ async def upload(file: UploadFile, rt: RuntimeDep, jobs: JobsDep) -> IngestJob:
     data = await file.read(limit + 1)
     name = file.filename or "upload"
     if len(data) > limit:
-        raise HTTPException(413, f"{name}: upload is over the {rt.settings.max_upload_mb:g} MB limit")
+        raise HTTPException(
+            413, f"{name}: upload is over the {rt.settings.max_upload_mb:g} MB limit"
+        )
     s = rt.settings
     try:
         await run_in_threadpool(

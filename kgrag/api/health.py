@@ -29,7 +29,9 @@ def _probe(rt: Any) -> dict[str, Any]:
         report["llm"] = {"ok": False, "error": str(exc)}
     try:
         report["indexes"] = {
-            "ok": True, "chunks": len(rt.index("chunks")), "entities": len(rt.index("entities"))
+            "ok": True,
+            "chunks": len(rt.index("chunks")),
+            "entities": len(rt.index("entities")),
         }
     except (OSError, ValueError) as exc:
         report["indexes"] = {"ok": False, "error": str(exc)}
@@ -40,4 +42,6 @@ def _probe(rt: Any) -> dict[str, Any]:
 async def health(rt: RuntimeDep) -> JSONResponse:
     report = await run_in_threadpool(_probe, rt)
     ok = all(part["ok"] for part in report.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", **report}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", **report}, status_code=200 if ok else 503
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel
 
@@ -13,7 +13,7 @@ from kgrag.runtime import Runtime
 from kgrag.types import IngestResult, IngestStatus
 
 
-class JobState(str, Enum):
+class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"

@@ -16,7 +16,9 @@ app = typer.Typer(help="Manage the embedded graph server (ArcadeDB, Bolt on 127.
 def _server() -> EmbeddedArcadeDB:
     settings = Settings()
     if not settings.embedded_graph:
-        console.print(f"KGRAG_GRAPH_URI is set ({settings.graph_uri}); no embedded server to manage.")
+        console.print(
+            f"KGRAG_GRAPH_URI is set ({settings.graph_uri}); no embedded server to manage."
+        )
         raise typer.Exit(1)
     return EmbeddedArcadeDB.from_settings(settings)
 

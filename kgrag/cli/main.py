@@ -30,8 +30,11 @@ SAMPLES = REPO_ROOT / "samples"
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 
@@ -126,3 +129,7 @@ def main() -> None:
     except KgragError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

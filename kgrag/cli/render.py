@@ -28,7 +28,12 @@ def ingest_table(results: list[IngestResult]) -> Table:
         table.add_row(
             r.source,
             f"[{_STATUS_STYLE[r.status]}]{r.status.value}[/]",
-            str(r.pages), str(r.chunks), str(r.entities), str(r.relationships), str(dropped), note,
+            str(r.pages),
+            str(r.chunks),
+            str(r.entities),
+            str(r.relationships),
+            str(dropped),
+            note,
         )
     return table
 

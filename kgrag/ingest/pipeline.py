@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from kgrag.errors import DocumentError, KgragError
+from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
 from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor
 from kgrag.ingest.prune import prune
@@ -65,6 +65,8 @@ class IngestPipeline:
             return self._ingest(doc, timings)
         except DocumentError as exc:
             return _failed(name, exc.reason)
+        except ServiceUnavailableError:
+            raise  # not this file's fault: stop the batch, keep what is complete
         except KgragError as exc:
             return _failed(name, str(exc))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kgrag.schema import GraphSchema
 from kgrag.types import (
-    DropReason,
     DroppedItem,
+    DropReason,
     ExtractedGraph,
     ExtractedNode,
     ExtractedRelationship,
@@ -20,7 +20,9 @@ def prune(
     report = PruneReport()
     kept: list[ExtractedGraph] = []
     for graph in graphs:
-        nodes = [n for n in (_prune_node(graph.chunk_id, n, schema, report) for n in graph.nodes) if n]
+        nodes = [
+            n for n in (_prune_node(graph.chunk_id, n, schema, report) for n in graph.nodes) if n
+        ]
         rels = [
             r
             for r in (_prune_rel(graph.chunk_id, r, schema, report) for r in graph.relationships)

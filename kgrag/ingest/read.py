@@ -1,4 +1,4 @@
-"""Read stage: file bytes -> Document(pages). Text layers only; scans are reported as needing OCR."""
+"""Read stage: file bytes -> Document(pages). Text layers only; scans are flagged as needing OCR."""
 
 from __future__ import annotations
 
@@ -25,13 +25,16 @@ def read_document(name: str, data: bytes, *, max_mb: float, min_page_chars: int)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
-            name, f"unsupported file type {suffix or '(none)'!r}; supported: "
-            + ", ".join(sorted(SUPPORTED_SUFFIXES))
+            name,
+            f"unsupported file type {suffix or '(none)'!r}; supported: "
+            + ", ".join(sorted(SUPPORTED_SUFFIXES)),
         )
     if not data:
         raise DocumentError(name, "empty file (0 bytes)")
     if len(data) > max_mb * 1024 * 1024:
-        raise DocumentError(name, f"file is {len(data) / 2**20:.1f} MB, over the {max_mb:g} MB limit")
+        raise DocumentError(
+            name, f"file is {len(data) / 2**20:.1f} MB, over the {max_mb:g} MB limit"
+        )
     if suffix in IMAGE_SUFFIXES:
         raise NeedsOcrError(name, "image file needs OCR, which this build does not do yet")
     if suffix in PDF_SUFFIXES:
@@ -48,7 +51,9 @@ def read_path(path: Path, *, max_mb: float, min_page_chars: int) -> Document:
     try:
         size = path.stat().st_size
         if size > max_mb * 1024 * 1024:
-            raise DocumentError(str(path), f"file is {size / 2**20:.1f} MB, over the {max_mb:g} MB limit")
+            raise DocumentError(
+                str(path), f"file is {size / 2**20:.1f} MB, over the {max_mb:g} MB limit"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(str(path), f"cannot read file ({exc.strerror or exc})") from exc

@@ -1,4 +1,4 @@
-"""Resolve stage: pruned per-chunk graphs -> canonical entities (one id per alias set) + relations."""
+"""Resolve stage: pruned chunk graphs -> canonical entities (one id per alias set) + relations."""
 
 from __future__ import annotations
 

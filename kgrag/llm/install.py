@@ -112,7 +112,9 @@ def ensure_llama_server(cache_dir: Path) -> Path:
     if target.exists():
         return target
     if not shutil.which("cmake"):
-        raise SetupError("cmake is needed to build llama-server: apt-get install cmake build-essential")
+        raise SetupError(
+            "cmake is needed to build llama-server: apt-get install cmake build-essential"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     log = target.parent / "build.log"
     with tempfile.TemporaryDirectory(prefix="kgrag-llama-") as tmp:

@@ -54,7 +54,13 @@ class EntityLinker:
         for key, (entity_id, surface) in self._surfaces.items():
             if len(key) >= 3 and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", text):
                 found.append(
-                    LinkedEntity(mention=surface, entity_id=entity_id, name=surface, score=1.0, method="exact")
+                    LinkedEntity(
+                        mention=surface,
+                        entity_id=entity_id,
+                        name=surface,
+                        score=1.0,
+                        method="exact",
+                    )
                 )
         return found
 
@@ -68,7 +74,13 @@ class EntityLinker:
             if row and row[0][1] >= self.threshold:
                 entity_id, surface = split_entity_index_key(row[0][0])
                 found.append(
-                    LinkedEntity(mention=span, entity_id=entity_id, name=surface, score=row[0][1], method="vector")
+                    LinkedEntity(
+                        mention=span,
+                        entity_id=entity_id,
+                        name=surface,
+                        score=row[0][1],
+                        method="vector",
+                    )
                 )
         return found
 

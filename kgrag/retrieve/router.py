@@ -1,4 +1,4 @@
-"""Retrieve: question -> RetrievedContext from linked entities' triples, their chunks and vectors."""
+"""Retrieve: question -> RetrievedContext from linked entities' triples, chunks and vectors."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ class Retriever:
 
         start = time.perf_counter()
         entity_ids = [e.entity_id for e in linked]
-        triples = self.store.neighbourhood(entity_ids, self.hops, self.max_triples) if linked else []
+        triples = (
+            self.store.neighbourhood(entity_ids, self.hops, self.max_triples) if linked else []
+        )
         cited = Counter(c for t in triples for c in t.source_chunks)
         timings["graph_s"] = time.perf_counter() - start
 

@@ -21,15 +21,26 @@ class ScriptedOpenAI:
         return httpx.Response(
             200,
             json={
-                "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content},
+                    }
+                ],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             },
         )
 
     def chat_model(self) -> ChatOpenAI:
         return ChatOpenAI(
-            model="m", base_url="http://llm.test/v1", api_key="k", max_retries=0,
+            model="m",
+            base_url="http://llm.test/v1",
+            api_key="k",
+            max_retries=0,
             http_client=httpx.Client(transport=httpx.MockTransport(self.handler)),
         )

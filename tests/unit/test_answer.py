@@ -11,23 +11,44 @@ from tests.unit.fake_openai import ScriptedOpenAI
 PROMPTS = Prompts.load(REPO_ROOT / "prompts")
 CONTEXT = RetrievedContext(
     question="Where was the designer of the buoy born?",
-    triples=[Triple(subject="Tomas Reyes", predicate="BORN_IN", object="Valparaíso", source_chunks=["b:p1:0"])],
+    triples=[
+        Triple(
+            subject="Tomas Reyes",
+            predicate="BORN_IN",
+            object="Valparaíso",
+            source_chunks=["b:p1:0"],
+        )
+    ],
     evidence=[
-        Evidence(chunk_id="a:p2:0", document_id="a", document_title="Handbook", page=2,
-                 text="The buoy was designed by Tomas Reyes. He leads a project.", via="graph"),
-        Evidence(chunk_id="b:p1:0", document_id="b", document_title="People", page=1,
-                 text="Intro. Tomas Reyes was born in Valparaíso, Chile.", via="graph"),
+        Evidence(
+            chunk_id="a:p2:0",
+            document_id="a",
+            document_title="Handbook",
+            page=2,
+            text="The buoy was designed by Tomas Reyes. He leads a project.",
+            via="graph",
+        ),
+        Evidence(
+            chunk_id="b:p1:0",
+            document_id="b",
+            document_title="People",
+            page=1,
+            text="Intro. Tomas Reyes was born in Valparaíso, Chile.",
+            via="graph",
+        ),
     ],
 )
 
 
-def _answer(reply: dict, context: RetrievedContext = CONTEXT):
-    llm = ScriptedOpenAI([json.dumps(reply)])
+def _answer(reply: dict, context: RetrievedContext = CONTEXT, verified: bool = True):
+    llm = ScriptedOpenAI([json.dumps(reply), json.dumps({"supported": verified})])
     return AnswerWriter(llm.chat_model(), PROMPTS).answer(context), llm.requests
 
 
 def test_citations_come_from_the_cited_passages_with_a_quote():
-    answer, requests = _answer({"answer": "Valparaíso", "evidence": [2, 1, 2, 9], "supported": True})
+    answer, requests = _answer(
+        {"answer": "Valparaíso", "evidence": [2, 1, 2, 9], "supported": True}
+    )
     assert answer.supported and answer.text == "Valparaíso"
     assert [(c.document, c.page) for c in answer.citations] == [("People", 2 - 1), ("Handbook", 2)]
     assert answer.citations[0].quote == "Tomas Reyes was born in Valparaíso, Chile."
@@ -44,3 +65,14 @@ def test_no_evidence_does_not_call_the_llm():
     empty = RetrievedContext(question="Anything?")
     answer, requests = _answer({"answer": "x", "evidence": [], "supported": True}, empty)
     assert answer.text == NO_ANSWER and requests == []
+
+
+def test_answer_the_cited_passages_do_not_state_is_withheld():
+    answer, requests = _answer(
+        {"answer": "Tomas Reyes runs the fund", "evidence": [1], "supported": True}, verified=False
+    )
+    assert answer.text == NO_ANSWER and not answer.supported
+    assert answer.trace["unverified_answer"] == "Tomas Reyes runs the fund"
+    check = requests[1]["messages"][-1]["content"]
+    assert "Answer: Tomas Reyes runs the fund" in check and "[1] (Handbook, page 2)" in check
+    assert "People" not in check  # only the cited passage is checked

@@ -8,7 +8,10 @@ TEXT = " ".join(f"Sentence number {i} talks about the sea." for i in range(60))
 
 def _doc() -> Document:
     return Document(
-        id="d1", title="t", source="s", sha256="x",
+        id="d1",
+        title="t",
+        source="s",
+        sha256="x",
         pages=[Page(number=1, text=TEXT), Page(number=2, text="Short second page.")],
     )
 

@@ -21,10 +21,19 @@ def test_bundled_schema_and_prompts_load():
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
-        ("name: x\nnode_types: [{name: 'Bad Label'}]\nrelationship_types: []", "not a valid identifier"),
-        ("name: x\nnode_types: [{name: A}, {name: a}]\nrelationship_types: []", "duplicate node type"),
-        ("name: x\nnode_types: [{name: A}]\nrelationship_types: [{name: R}]\npatterns: [[A, R, B]]",
-         "unknown node type 'B'"),
+        (
+            "name: x\nnode_types: [{name: 'Bad Label'}]\nrelationship_types: []",
+            "not a valid identifier",
+        ),
+        (
+            "name: x\nnode_types: [{name: A}, {name: a}]\nrelationship_types: []",
+            "duplicate node type",
+        ),
+        (
+            "name: x\nnode_types: [{name: A}]\nrelationship_types: [{name: R}]\n"
+            "patterns: [[A, R, B]]",
+            "unknown node type 'B'",
+        ),
         ("name: x\nnode_types: [{name: A}\n", "invalid schema"),
     ],
 )

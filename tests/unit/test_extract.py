@@ -1,4 +1,4 @@
-"""Extraction runs LLMGraphTransformer's structured chain; malformed output is repaired or refused."""
+"""Extraction runs LLMGraphTransformer; malformed output is repaired or refused."""
 
 import json
 
@@ -14,13 +14,20 @@ from tests.unit.fake_openai import ScriptedOpenAI
 
 SCHEMA = GraphSchema.from_file(REPO_ROOT / "schemas" / "default.yaml")
 PROMPTS = Prompts.load(REPO_ROOT / "prompts")
-CHUNK = Chunk(id="d:p1:0", document_id="d", page=1, start=0, end=10, text="Ingrid Voss founded Halden.")
+CHUNK = Chunk(
+    id="d:p1:0", document_id="d", page=1, start=0, end=10, text="Ingrid Voss founded Halden."
+)
 GRAPH = {
     "nodes": [{"id": "Ingrid Voss", "type": "Person"}, {"id": "Halden", "type": "Organization"}],
-    "relationships": [{
-        "source_node_id": "Ingrid Voss", "source_node_type": "Person",
-        "target_node_id": "Halden", "target_node_type": "Organization", "type": "FOUNDED",
-    }],
+    "relationships": [
+        {
+            "source_node_id": "Ingrid Voss",
+            "source_node_type": "Person",
+            "target_node_id": "Halden",
+            "target_node_type": "Organization",
+            "type": "FOUNDED",
+        }
+    ],
 }
 
 

@@ -34,18 +34,29 @@ def test_alias_types_map_to_canonical_and_invalid_items_are_reported():
     [kept], report = prune([graph], SCHEMA)
     assert ("Halden", "Organization") in {(n.name, n.type) for n in kept.nodes}
     assert ("Ingrid", "Person") in {(n.name, n.type) for n in kept.nodes}  # endpoint-only entity
-    assert [(r.source, r.type, r.target) for r in kept.relationships] == [("Ingrid", "FOUNDED", "Halden")]
+    assert [(r.source, r.type, r.target) for r in kept.relationships] == [
+        ("Ingrid", "FOUNDED", "Halden")
+    ]
     reasons = sorted(d.reason for d in report.dropped)
     assert reasons == sorted(
-        [DropReason.MISSING_ID, DropReason.NOT_IN_SCHEMA, DropReason.INVALID_PATTERN,
-         DropReason.NOT_IN_SCHEMA, DropReason.MISSING_ID]
+        [
+            DropReason.MISSING_ID,
+            DropReason.NOT_IN_SCHEMA,
+            DropReason.INVALID_PATTERN,
+            DropReason.NOT_IN_SCHEMA,
+            DropReason.MISSING_ID,
+        ]
     )
     assert report.kept_relationships == 1
 
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("The Nordic Ocean Fund", "nordic ocean fund"), ("Tromsø.", "TROMSØ"), ("Kelvin-7  buoy", "kelvin-7 buoy")],
+    [
+        ("The Nordic Ocean Fund", "nordic ocean fund"),
+        ("Tromsø.", "TROMSØ"),
+        ("Kelvin-7  buoy", "kelvin-7 buoy"),
+    ],
 )
 def test_entity_key_merges_surface_variants(a, b):
     assert entity_key(a) == entity_key(b)
@@ -55,12 +66,18 @@ def test_resolve_merges_mentions_across_chunks_and_keeps_provenance():
     graphs = [
         ExtractedGraph(
             chunk_id="c1",
-            nodes=[ExtractedNode(name="Tomas Reyes", type="Person"), ExtractedNode(name="Kelvin-7", type="Product")],
+            nodes=[
+                ExtractedNode(name="Tomas Reyes", type="Person"),
+                ExtractedNode(name="Kelvin-7", type="Product"),
+            ],
             relationships=[_rel("Tomas Reyes", "Person", "Kelvin-7", "Product", "CREATED")],
         ),
         ExtractedGraph(
             chunk_id="c2",
-            nodes=[ExtractedNode(name="tomas reyes", type="Person"), ExtractedNode(name="Tomas Reyes", type="Person")],
+            nodes=[
+                ExtractedNode(name="tomas reyes", type="Person"),
+                ExtractedNode(name="Tomas Reyes", type="Person"),
+            ],
             relationships=[_rel("Tomas Reyes", "Person", "Kelvin-7", "Product", "CREATED")],
         ),
     ]

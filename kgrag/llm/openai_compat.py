@@ -1,0 +1,79 @@
+"""Chat models for any OpenAI-compatible server: vLLM in production, the local llama-server here."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import httpx
+from langchain_openai import ChatOpenAI
+
+from kgrag.errors import ServiceUnavailableError
+from kgrag.settings import Settings
+
+CACHE_FILENAME = "llm-cache.sqlite"
+
+_caches: dict[Path, Any] = {}
+_caches_lock = threading.Lock()
+
+
+def response_cache(data_dir: Path) -> Any:
+    """One SQLiteCache per project data dir (shared by all chat models of this process)."""
+    path = (data_dir / CACHE_FILENAME).resolve()
+    with _caches_lock:
+        if path not in _caches:
+            with warnings.catch_warnings():  # langchain-community warns that it is being sunset
+                warnings.simplefilter("ignore", DeprecationWarning)
+                from langchain_community.cache import SQLiteCache
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _caches[path] = SQLiteCache(database_path=str(path))
+        return _caches[path]
+
+
+def make_chat_model(
+    settings: Settings,
+    base_url: str,
+    *,
+    max_tokens: int | None = None,
+    json_mode: bool = False,
+    temperature: float | None = None,
+    cache: bool | None = None,
+) -> ChatOpenAI:
+    """A ChatOpenAI on `base_url` (ending in /v1) with kgrag's model, limits and response cache.
+
+    `json_mode` asks for `response_format: json_object`; for a schema use
+    `kgrag.llm.structured.invoke_structured`. `cache` overrides `settings.llm_cache`.
+    """
+    use_cache = settings.llm_cache if cache is None else cache
+    model_kwargs: dict[str, Any] = {}
+    if json_mode:
+        model_kwargs["response_format"] = {"type": "json_object"}
+    return ChatOpenAI(
+        model=settings.llm_model,
+        base_url=base_url,
+        api_key=settings.llm_api_key,
+        timeout=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature if temperature is None else temperature,
+        max_tokens=max_tokens or settings.llm_max_tokens,
+        model_kwargs=model_kwargs,
+        use_responses_api=False,
+        cache=response_cache(settings.data_dir) if use_cache else False,
+    )
+
+
+def check_llm(base_url: str, timeout: float = 5.0, api_key: str | None = None) -> None:
+    """Raise ServiceUnavailableError("LLM", "<url>: <reason>") unless GET <url>/models answers."""
+    url = base_url.rstrip("/") + "/models"
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        resp = httpx.get(url, timeout=timeout, headers=headers)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailableError("LLM", f"{base_url}: {type(exc).__name__}: {exc}") from exc
+    if resp.status_code != 200:
+        raise ServiceUnavailableError(
+            "LLM", f"{base_url}: GET /models returned HTTP {resp.status_code}: {resp.text[:200]}"
+        )

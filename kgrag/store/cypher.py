@@ -1,0 +1,236 @@
+"""Every Cypher statement of the graph store: parameterised, runs on Neo4j 5 and ArcadeDB.
+
+Labels and relationship types cannot be parameters (and ArcadeDB has no `$(...)` dynamic
+labels), so the builders take them only as validated identifiers, backtick-quoted.
+"""
+
+from __future__ import annotations
+
+import re
+
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+# Labels/types the lexical graph uses; a domain type must not collide with them.
+RESERVED = frozenset({"Document", "Page", "Chunk", "Entity", "HAS_PAGE", "HAS_CHUNK", "MENTIONS"})
+
+
+def identifier(name: str) -> str:
+    """Return `name` if it is a safe label/relationship-type identifier, else raise ValueError."""
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a valid graph label or relationship type: {name!r}")
+    return name
+
+
+def quote(name: str) -> str:
+    """Backtick-quote a validated identifier."""
+    return f"`{identifier(name)}`"
+
+
+def domain_name(name: str) -> str:
+    """Validate an entity type / relationship type taken from data (not a lexical one)."""
+    identifier(name)
+    if name in RESERVED:
+        raise ValueError(f"{name!r} is reserved for the lexical graph")
+    return name
+
+
+# --- schema (tried one by one; a server that rejects one is logged and skipped) ---
+SCHEMA = (
+    "CREATE CONSTRAINT kg_document_id IF NOT EXISTS FOR (n:Document) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT kg_page_id IF NOT EXISTS FOR (n:Page) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT kg_chunk_id IF NOT EXISTS FOR (n:Chunk) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT kg_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX kg_document_sha256 IF NOT EXISTS FOR (n:Document) ON (n.sha256)",
+    "CREATE INDEX kg_page_document IF NOT EXISTS FOR (n:Page) ON (n.document_id)",
+    "CREATE INDEX kg_chunk_document IF NOT EXISTS FOR (n:Chunk) ON (n.document_id)",
+)
+
+PING = "RETURN 1 AS ok"
+
+# --- lexical graph writes (rows: lists of dicts, UNWIND-ed) ---
+MERGE_PAGES = """
+UNWIND $rows AS row
+MERGE (p:Page {id: row.id})
+SET p.document_id = row.document_id, p.number = row.number
+"""
+
+MERGE_CHUNKS = """
+UNWIND $rows AS row
+MATCH (p:Page {id: row.page_id})
+MERGE (c:Chunk {id: row.id})
+SET c.document_id = row.document_id, c.text = row.text, c.page = row.page,
+    c.start = row.start, c.end = row.end
+MERGE (p)-[:HAS_CHUNK]->(c)
+"""
+
+# Written last: a Document node exists only for a completely written document.
+MERGE_DOCUMENT = """
+MERGE (d:Document {id: $id})
+SET d.title = $title, d.source = $source, d.sha256 = $sha256, d.pages = $pages
+WITH d
+MATCH (p:Page {document_id: $id})
+MERGE (d)-[:HAS_PAGE]->(p)
+"""
+
+MERGE_MENTIONS = """
+UNWIND $rows AS row
+MATCH (c:Chunk {id: row.chunk_id})
+MATCH (e:Entity {id: row.entity_id})
+MERGE (c)-[:MENTIONS]->(e)
+"""
+
+
+def add_entity_label(entity_type: str) -> str:
+    """Give existing entities of these ids the type label (run before `merge_entities`).
+
+    ArcadeDB rejects creating a node and relabelling it in one transaction under the
+    Entity.id constraint, so labels are set at creation and, for existing nodes, here.
+    """
+    label = quote(domain_name(entity_type))
+    return f"""
+UNWIND $rows AS row
+MATCH (e:Entity {{id: row.id}}) WHERE NOT e:{label}
+SET e:{label}
+"""
+
+
+def merge_entities(entity_type: str) -> str:
+    """MERGE entities of one type as `:Entity:<type>`; aliases are unioned, never duplicated."""
+    label = quote(domain_name(entity_type))
+    return f"""
+UNWIND $rows AS row
+MERGE (e:Entity:{label} {{id: row.id}})
+SET e.name = row.name, e.type = row.type,
+    e.aliases = coalesce(e.aliases, []) +
+                [a IN row.aliases WHERE NOT a IN coalesce(e.aliases, [])]
+"""
+
+
+def merge_relations(rel_type: str) -> str:
+    """MERGE domain relationships of one type; source_chunks is a set, confidence the max."""
+    rel = quote(domain_name(rel_type))
+    return f"""
+UNWIND $rows AS row
+MATCH (a:Entity {{id: row.source_id}})
+MATCH (b:Entity {{id: row.target_id}})
+MERGE (a)-[r:{rel}]->(b)
+SET r.source_chunks = coalesce(r.source_chunks, []) +
+                      [c IN row.chunk_ids WHERE NOT c IN coalesce(r.source_chunks, [])],
+    r.confidence = CASE WHEN r.confidence IS NULL OR row.confidence > r.confidence
+                        THEN row.confidence ELSE r.confidence END
+"""
+
+
+# --- delete one document (batched: each statement handles at most $batch items) ---
+DOCUMENT_CHUNK_IDS = "MATCH (c:Chunk {document_id: $id}) RETURN c.id AS id"
+
+DOCUMENT_ENTITY_IDS = """
+MATCH (c:Chunk {document_id: $id})-[:MENTIONS]->(e:Entity)
+RETURN DISTINCT e.id AS id
+"""
+
+STRIP_SOURCE_CHUNKS = """
+MATCH (:Entity)-[r]->(:Entity)
+WHERE any(c IN coalesce(r.source_chunks, []) WHERE c IN $chunk_ids)
+WITH r LIMIT $batch
+SET r.source_chunks = [c IN r.source_chunks WHERE NOT c IN $chunk_ids]
+RETURN count(r) AS n
+"""
+
+DELETE_UNSOURCED_RELATIONS = """
+MATCH (:Entity)-[r]->(:Entity)
+WHERE size(coalesce(r.source_chunks, [])) = 0
+WITH r LIMIT $batch
+DELETE r
+RETURN count(r) AS n
+"""
+
+DELETE_CHUNKS = """
+MATCH (c:Chunk {document_id: $id})
+WITH c LIMIT $batch
+DETACH DELETE c
+RETURN count(*) AS n
+"""
+
+DELETE_PAGES = """
+MATCH (p:Page {document_id: $id})
+WITH p LIMIT $batch
+DETACH DELETE p
+RETURN count(*) AS n
+"""
+
+DELETE_DOCUMENT_NODE = "MATCH (d:Document {id: $id}) DETACH DELETE d"
+
+DELETE_ORPHAN_ENTITIES = """
+UNWIND $ids AS id
+MATCH (e:Entity {id: id})
+WHERE NOT (e)<-[:MENTIONS]-()
+DETACH DELETE e
+RETURN count(*) AS n
+"""
+
+CLEAR = "MATCH (n) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n"
+
+# --- reads ---
+HAS_DOCUMENT = "MATCH (d:Document {sha256: $sha256}) RETURN count(d) > 0 AS found"
+
+LIST_DOCUMENTS = """
+MATCH (d:Document)
+OPTIONAL MATCH (d)-[:HAS_PAGE]->(:Page)-[:HAS_CHUNK]->(c:Chunk)
+RETURN d.id AS id, d.title AS title, d.source AS source, d.sha256 AS sha256,
+       d.pages AS pages, count(c) AS chunks
+ORDER BY title, id
+"""
+
+ENTITIES = """
+MATCH (e:Entity)
+OPTIONAL MATCH (c:Chunk)-[:MENTIONS]->(e)
+RETURN e.id AS id, e.name AS name, e.type AS type, e.aliases AS aliases,
+       collect(c.id) AS chunk_ids
+ORDER BY id
+"""
+
+_TRIPLE = """
+WITH DISTINCT r
+WITH startNode(r) AS a, r, endNode(r) AS b
+RETURN a.id AS subject_id, a.name AS subject, type(r) AS predicate,
+       b.id AS object_id, b.name AS object, r.source_chunks AS source_chunks
+LIMIT $limit
+"""
+
+# Relationships touching the given entities.
+NEIGHBOURS_1 = (
+    """
+MATCH (s:Entity) WHERE s.id IN $ids
+MATCH (s)-[r]-(:Entity)
+"""
+    + _TRIPLE
+)
+
+# Relationships touching the 1-hop neighbours (the second ring).
+NEIGHBOURS_2 = (
+    """
+MATCH (s:Entity) WHERE s.id IN $ids
+MATCH (s)--(m:Entity)
+WITH DISTINCT m
+MATCH (m)-[r]-(:Entity)
+"""
+    + _TRIPLE
+)
+
+EVIDENCE = """
+UNWIND $ids AS id
+MATCH (c:Chunk {id: id})
+OPTIONAL MATCH (d:Document {id: c.document_id})
+RETURN c.id AS chunk_id, c.document_id AS document_id, d.title AS document_title,
+       c.page AS page, c.text AS text
+"""
+
+COUNTS = {
+    "documents": "MATCH (n:Document) RETURN count(n) AS n",
+    "pages": "MATCH (n:Page) RETURN count(n) AS n",
+    "chunks": "MATCH (n:Chunk) RETURN count(n) AS n",
+    "entities": "MATCH (n:Entity) RETURN count(n) AS n",
+    "relationships": "MATCH (:Entity)-[r]->(:Entity) RETURN count(r) AS n",
+    "mentions": "MATCH (:Chunk)-[r:MENTIONS]->(:Entity) RETURN count(r) AS n",
+}

@@ -1,0 +1,310 @@
+"""GraphStore on the official neo4j driver: the same code for Neo4j and embedded ArcadeDB."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from kgrag.errors import GraphStoreError, ServiceUnavailableError
+from kgrag.store import cypher as q
+from kgrag.store.arcadedb import EmbeddedArcadeDB
+from kgrag.types import Chunk, Document, Entity, Evidence, ResolvedGraph, Triple
+
+log = logging.getLogger(__name__)
+SERVICE = "graph store"
+_UNREACHABLE = (ServiceUnavailable, SessionExpired, AuthError, OSError)
+
+
+def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class Neo4jGraphStore:
+    """The `GraphStore` port over Bolt; writes go in managed transactions of bounded batches."""
+
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str | None,
+        database: str | None = None,
+        write_batch: int = 200,
+        connection_timeout_s: float = 10.0,
+        retry_s: float = 15.0,
+    ) -> None:
+        self.uri = uri
+        self.database = database
+        self.write_batch = write_batch
+        self._driver: Driver = GraphDatabase.driver(
+            uri,
+            auth=(user, password or ""),
+            connection_timeout=connection_timeout_s,
+            connection_acquisition_timeout=connection_timeout_s,
+            max_transaction_retry_time=retry_s,  # managed transactions retry transient errors
+        )
+
+    # --- plumbing ---
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except _UNREACHABLE as e:
+            raise ServiceUnavailableError(SERVICE, f"{self.uri}: {type(e).__name__}: {e}") from e
+        except Neo4jError as e:
+            detail = f"{e.code}: {e.message}"
+            raise GraphStoreError(f"{SERVICE} {self.uri} refused a query: {detail}") from e
+
+    def _write(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [r.data() for r in tx.run(query, params)]
+
+        with self._translated(), self._driver.session(database=self.database) as s:
+            return s.execute_write(work)
+
+    def _write_rows(self, query: str, rows: list[dict[str, Any]]) -> None:
+        for batch in _batches(rows, self.write_batch):
+            self._write(query, rows=batch)
+
+    def _repeat(self, query: str, **params: Any) -> None:
+        """Run a batched (`LIMIT $batch`) write until it touches nothing."""
+        while True:
+            rows = self._write(query, batch=self.write_batch, **params)
+            if not rows or not rows[0]["n"]:
+                return
+
+    def run_read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [r.data() for r in tx.run(query, params or {})]
+
+        with self._translated(), self._driver.session(database=self.database) as s:
+            return s.execute_read(work)
+
+    def ping(self) -> None:
+        with self._translated(), self._driver.session(database=self.database) as s:
+            s.run(q.PING).consume()
+
+    def ensure_schema(self) -> list[str]:
+        """Create constraints/indexes the server supports; returns the statements it refused."""
+        refused = []
+        for stmt in q.SCHEMA:
+            try:
+                with self._translated(), self._driver.session(database=self.database) as s:
+                    s.run(stmt).consume()
+            except GraphStoreError as e:
+                log.warning("graph store refused %r: %s", stmt, e)
+                refused.append(stmt)
+        return refused
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # --- writes ---
+    def has_document(self, sha256: str) -> bool:
+        rows = self.run_read(q.HAS_DOCUMENT, {"sha256": sha256})
+        return bool(rows and rows[0]["found"])
+
+    def write_document(self, doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> None:
+        plan = _plan(doc, chunks, graph)  # validates before anything is written
+        try:
+            stored = {r["id"] for r in self.run_read(q.DOCUMENT_CHUNK_IDS, {"id": doc.id})}
+            if stored and stored != {c.id for c in chunks}:
+                self.delete_document(doc.id)  # re-chunked: drop the old version first
+            self._write_rows(q.MERGE_PAGES, plan["pages"])
+            self._write_rows(q.MERGE_CHUNKS, plan["chunks"])
+            for etype, rows in plan["entities"].items():
+                self._write_rows(q.add_entity_label(etype), rows)
+                self._write_rows(q.merge_entities(etype), rows)
+            self._write_rows(q.MERGE_MENTIONS, plan["mentions"])
+            for rtype, rows in plan["relations"].items():
+                self._write_rows(q.merge_relations(rtype), rows)
+            self._write(q.MERGE_DOCUMENT, **plan["document"])
+        except BaseException:
+            log.warning("writing document %s failed; removing what was written", doc.id)
+            try:
+                self._delete(doc.id, [e.id for e in graph.entities])
+            except Exception:
+                log.exception("cleanup of document %s failed", doc.id)
+            raise
+
+    def delete_document(self, document_id: str) -> None:
+        self._delete(document_id, [])
+
+    def _delete(self, document_id: str, extra_entity_ids: list[str]) -> None:
+        chunk_ids = [r["id"] for r in self.run_read(q.DOCUMENT_CHUNK_IDS, {"id": document_id})]
+        entity_ids = [r["id"] for r in self.run_read(q.DOCUMENT_ENTITY_IDS, {"id": document_id})]
+        entity_ids = _unique(entity_ids + extra_entity_ids)
+        if chunk_ids:
+            self._repeat(q.STRIP_SOURCE_CHUNKS, chunk_ids=chunk_ids)
+        self._repeat(q.DELETE_UNSOURCED_RELATIONS)
+        self._repeat(q.DELETE_CHUNKS, id=document_id)
+        self._repeat(q.DELETE_PAGES, id=document_id)
+        self._write(q.DELETE_DOCUMENT_NODE, id=document_id)
+        for batch in _batches([{"id": i} for i in entity_ids], self.write_batch):
+            self._write(q.DELETE_ORPHAN_ENTITIES, ids=[r["id"] for r in batch])
+
+    def clear(self) -> None:
+        """Delete every node and relationship (tests, `graph reset`)."""
+        self._repeat(q.CLEAR)
+
+    # --- reads ---
+    def list_documents(self) -> list[dict[str, Any]]:
+        return self.run_read(q.LIST_DOCUMENTS)
+
+    def entities(self) -> list[Entity]:
+        return [
+            Entity(
+                id=r["id"],
+                name=r["name"],
+                type=r["type"],
+                aliases=r["aliases"] or [],
+                chunk_ids=sorted(set(r["chunk_ids"])),
+            )
+            for r in self.run_read(q.ENTITIES)
+        ]
+
+    def neighbourhood(self, entity_ids: list[str], hops: int, limit: int) -> list[Triple]:
+        """Domain relationships touching the entities (hops=1) or their neighbours too (2)."""
+        if hops not in (1, 2):
+            raise ValueError(f"hops must be 1 or 2, not {hops}")
+        if not entity_ids or limit < 1:
+            return []
+        found: dict[tuple[str, str, str], Triple] = {}
+        for query in (q.NEIGHBOURS_1, q.NEIGHBOURS_2)[:hops]:
+            want = limit - len(found)
+            if want <= 0:
+                break
+            rows = self.run_read(query, {"ids": entity_ids, "limit": want + len(found)})
+            for r in rows:
+                key = (r["subject_id"], r["predicate"], r["object_id"])
+                if key not in found and len(found) < limit:
+                    found[key] = Triple(
+                        subject=r["subject"],
+                        predicate=r["predicate"],
+                        object=r["object"],
+                        source_chunks=list(r["source_chunks"] or []),
+                    )
+        return list(found.values())
+
+    def evidence(self, chunk_ids: list[str]) -> list[Evidence]:
+        rows = {r["chunk_id"]: r for r in self.run_read(q.EVIDENCE, {"ids": _unique(chunk_ids)})}
+        return [
+            Evidence(
+                chunk_id=r["chunk_id"],
+                document_id=r["document_id"],
+                document_title=r["document_title"] or "",
+                page=r["page"],
+                text=r["text"],
+                via="graph",
+            )
+            for cid in _unique(chunk_ids)
+            if (r := rows.get(cid)) is not None
+        ]
+
+    def counts(self) -> dict[str, int]:
+        return {name: int(self.run_read(stmt)[0]["n"]) for name, stmt in q.COUNTS.items()}
+
+
+def _plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str, Any]:
+    """Rows to write, grouped by label/type; raises ValueError on inconsistent input."""
+    page_numbers = {p.number for p in doc.pages}
+    chunk_ids = {c.id for c in chunks}
+    for c in chunks:
+        if c.document_id != doc.id or c.page not in page_numbers:
+            raise ValueError(f"chunk {c.id} does not belong to a page of document {doc.id}")
+    entities: dict[str, Entity] = {}
+    for e in graph.entities:
+        q.domain_name(e.type)
+        seen = entities.get(e.id)
+        if seen is not None and seen.type != e.type:
+            raise ValueError(f"entity {e.id} has two types: {seen.type}, {e.type}")
+        base = seen or Entity(id=e.id, name=e.name, type=e.type)
+        entities[e.id] = base.model_copy(
+            update={
+                "aliases": _unique(base.aliases + e.aliases),
+                "chunk_ids": _unique(base.chunk_ids + e.chunk_ids),
+            }
+        )
+    mentions = []
+    for e in entities.values():
+        for cid in e.chunk_ids:
+            if cid not in chunk_ids:
+                raise ValueError(f"entity {e.id} cites chunk {cid} not in document {doc.id}")
+            mentions.append({"chunk_id": cid, "entity_id": e.id})
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in entities.values():
+        by_type.setdefault(e.type, []).append(
+            {"id": e.id, "name": e.name, "type": e.type, "aliases": e.aliases}
+        )
+    rels: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in graph.relations:
+        q.domain_name(r.type)
+        if r.source_id not in entities or r.target_id not in entities:
+            raise ValueError(f"relation {r.source_id}-{r.type}->{r.target_id}: unknown endpoint")
+        if r.chunk_id not in chunk_ids:
+            raise ValueError(f"relation cites chunk {r.chunk_id} not in document {doc.id}")
+        row = rels.setdefault(
+            (r.source_id, r.type, r.target_id),
+            {
+                "source_id": r.source_id,
+                "target_id": r.target_id,
+                "chunk_ids": [],
+                "confidence": r.confidence,
+            },
+        )
+        row["chunk_ids"] = _unique(row["chunk_ids"] + [r.chunk_id])
+        row["confidence"] = max(row["confidence"], r.confidence)
+    rel_rows: dict[str, list[dict[str, Any]]] = {}
+    for (_, rtype, _), row in rels.items():
+        rel_rows.setdefault(rtype, []).append(row)
+    return {
+        "pages": [
+            {"id": f"{doc.id}:p{n}", "document_id": doc.id, "number": n}
+            for n in sorted(page_numbers)
+        ],
+        "chunks": [{**c.model_dump(), "page_id": f"{doc.id}:p{c.page}"} for c in chunks],
+        "entities": by_type,
+        "mentions": mentions,
+        "relations": rel_rows,
+        "document": {
+            "id": doc.id,
+            "title": doc.title,
+            "source": doc.source,
+            "sha256": doc.sha256,
+            "pages": len(doc.pages),
+        },
+    }
+
+
+@contextlib.contextmanager
+def open_graph_store(settings: Any) -> Iterator[Neo4jGraphStore]:
+    """Yield a ready store: the embedded ArcadeDB (started or attached) or `settings.graph_uri`."""
+    server: EmbeddedArcadeDB | None = None
+    if settings.graph_uri is None:
+        server = EmbeddedArcadeDB.from_settings(settings)
+        ep = server.start()
+        uri, user, password, database = ep.uri, ep.user, ep.password, ep.database
+    else:
+        uri, user, database = settings.graph_uri, settings.graph_user, settings.graph_database
+        pw = settings.graph_password
+        password = pw.get_secret_value() if pw is not None else None
+    try:
+        store = Neo4jGraphStore(uri, user, password, database, settings.graph_write_batch)
+        try:
+            store.ping()
+            store.ensure_schema()
+            yield store
+        finally:
+            store.close()
+    finally:
+        if server is not None:
+            server.__exit__(None, None, None)

@@ -1,0 +1,59 @@
+"""The `kgrag` command: failures name the file or service and exit non-zero."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgrag.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _kgrag(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kgrag.cli.main", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_ingest_reports_bad_files_and_exits_1(
+    tmp_path: Path, llm_server: str, llm_settings: Settings
+):
+    (tmp_path / "empty.md").write_bytes(b"")
+    (tmp_path / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n....")
+    env = {
+        "KGRAG_DATA_DIR": str(tmp_path / "data"),
+        "KGRAG_LLM_BASE_URL": llm_server,
+        "KGRAG_LLM_MODEL": llm_settings.llm_model,
+        "COLUMNS": "200",
+    }
+    result = _kgrag(
+        ["ingest", str(tmp_path / "empty.md"), str(tmp_path / "scan.png")], env, tmp_path
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "empty file" in result.stdout and "needs OCR" in result.stdout
+    assert "2 of 2 file(s) failed" in result.stderr
+
+
+def test_unreachable_llm_exits_2_naming_the_url(tmp_path: Path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        "KGRAG_DATA_DIR": str(tmp_path / "data"),
+        "KGRAG_LLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
+    }
+    result = _kgrag(["ask", "Who founded Halden Instruments?"], env, tmp_path)
+    assert result.returncode == 2
+    assert f"LLM unavailable: http://127.0.0.1:{port}/v1" in result.stderr
+    assert "Traceback" not in result.stderr

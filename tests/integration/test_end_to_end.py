@@ -1,0 +1,200 @@
+"""End to end on the embedded default: real ArcadeDB, real local LLM, the bundled sample corpus."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from kgrag.answer import NO_ANSWER
+from kgrag.api.app import create_app
+from kgrag.errors import ServiceUnavailableError
+from kgrag.ingest.pipeline import IngestPipeline
+from kgrag.qa import answer_question
+from kgrag.runtime import Runtime, open_runtime
+from kgrag.settings import REPO_ROOT, Settings
+from kgrag.types import Answer, IngestResult, IngestStatus
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = REPO_ROOT / "samples"
+QUESTIONS = yaml.safe_load((SAMPLES / "questions.yaml").read_text(encoding="utf-8"))
+ANSWERABLE = [q for q in QUESTIONS if q["answer"]]
+
+
+@pytest.fixture(scope="module")
+def e2e_settings(
+    tmp_path_factory: pytest.TempPathFactory, llm_server: str, llm_settings: Settings
+) -> Settings:
+    """A fresh project dir; the LLM is the session's real local llama-server."""
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("kgrag-e2e"),
+        llm_base_url=llm_server,
+        llm_model=llm_settings.llm_model,
+        llm_max_retries=0,
+    )
+
+
+@pytest.fixture(scope="module")
+def runtime(e2e_settings: Settings) -> Iterator[Runtime]:
+    with open_runtime(e2e_settings) as rt:
+        yield rt
+
+
+@pytest.fixture(scope="module")
+def first_ingest(runtime: Runtime) -> list[IngestResult]:
+    return IngestPipeline(runtime).ingest_paths([SAMPLES / "docs"])
+
+
+@pytest.fixture(scope="module")
+def answers(runtime: Runtime, first_ingest: list[IngestResult]) -> dict[str, Answer]:
+    return {q["question"]: answer_question(runtime, q["question"]) for q in QUESTIONS}
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sample_corpus_ingests_into_lexical_and_domain_graph(runtime: Runtime, first_ingest):
+    assert [r.status for r in first_ingest] == [IngestStatus.INGESTED] * 3, first_ingest
+    counts = runtime.store.counts()
+    assert (counts["documents"], counts["pages"], counts["chunks"]) == (3, 4, 4)
+    assert counts["entities"] >= 5 and counts["relationships"] >= 3 and counts["mentions"] >= 5
+    pages = runtime.store.run_read(
+        "MATCH (d:Document)-[:HAS_PAGE]->(p:Page)-[:HAS_CHUNK]->(c:Chunk) "
+        "RETURN d.title AS title, p.number AS page, c.page AS chunk_page"
+    )
+    assert {(r["title"], r["page"]) for r in pages} >= {("Halden Instruments Handbook", 2)}
+    assert all(r["page"] == r["chunk_page"] for r in pages)
+
+
+def test_relationships_carry_provenance_to_existing_chunks(runtime: Runtime, first_ingest):
+    rows = runtime.store.run_read(
+        "MATCH (a:Entity)-[r]->(b:Entity) RETURN type(r) AS type, r.source_chunks AS chunks"
+    )
+    chunk_ids = {r["id"] for r in runtime.store.run_read("MATCH (c:Chunk) RETURN c.id AS id")}
+    assert rows
+    for row in rows:
+        assert row["chunks"] and set(row["chunks"]) <= chunk_ids, row
+
+
+def test_entity_mentioned_in_two_documents_is_one_node(runtime: Runtime, first_ingest):
+    rows = runtime.store.run_read(
+        "MATCH (c:Chunk)-[:MENTIONS]->(e:Entity {id: 'tomas reyes'}) "
+        "RETURN DISTINCT c.document_id AS doc"
+    )
+    assert len(rows) == 2  # the handbook and the people page, one canonical node
+
+
+def test_reingest_changes_nothing(runtime: Runtime, first_ingest):
+    before = runtime.store.counts()
+    vectors_before = len(runtime.index("chunks")), len(runtime.index("entities"))
+    again = IngestPipeline(runtime).ingest_paths([SAMPLES / "docs"])
+    assert [r.status for r in again] == [IngestStatus.UNCHANGED] * 3
+    assert runtime.store.counts() == before
+    assert (len(runtime.index("chunks")), len(runtime.index("entities"))) == vectors_before
+
+
+@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["answer"] for q in ANSWERABLE])
+def test_answers_cite_the_pages_they_rest_on(answers, item):
+    answer = answers[item["question"]]
+    expected = {tuple(p) for p in item["pages"]}
+    retrieved = {(e.document_title, e.page) for e in answer.evidence}
+    assert expected <= retrieved, "retrieval missed a page the answer needs"
+    assert answer.supported, answer.text
+    cited = {(c.document, c.page) for c in answer.citations}
+    assert cited & expected, f"cited {cited}, expected one of {expected}"
+    for citation in answer.citations:
+        chunk_text = next(e.text for e in answer.evidence if e.chunk_id == citation.chunk_id)
+        assert citation.quote in chunk_text
+
+
+def test_most_sample_answers_are_right(answers):
+    right = [
+        q
+        for q in ANSWERABLE
+        if any(a.lower() in answers[q["question"]].text.lower() for a in q["accept"])
+    ]
+    assert len(right) >= len(ANSWERABLE) - 1, {
+        q["question"]: answers[q["question"]].text for q in ANSWERABLE
+    }
+
+
+def test_question_without_support_gets_i_dont_know(answers):
+    unanswerable = [q for q in QUESTIONS if not q["answer"]]
+    for item in unanswerable:
+        assert answers[item["question"]].text == NO_ANSWER
+
+
+def test_bad_files_fail_alone_and_leave_nothing(runtime: Runtime, first_ingest, tmp_path: Path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<")
+    (tmp_path / "table.xlsx").write_bytes(b"PK\x03\x04")
+    before = runtime.store.counts()
+    results = IngestPipeline(runtime).ingest_paths(
+        [
+            tmp_path / "empty.txt",
+            tmp_path / "broken.pdf",
+            tmp_path / "table.xlsx",
+            SAMPLES / "docs" / "partners.txt",
+        ]
+    )
+    assert [r.status for r in results] == [IngestStatus.FAILED] * 3 + [IngestStatus.UNCHANGED]
+    assert "empty file" in results[0].error and "corrupt" in results[1].error
+    assert "unsupported file type" in results[2].error
+    assert runtime.store.counts() == before
+
+
+def test_http_api_health_chat_and_uploads(e2e_settings: Settings, first_ingest):
+    with TestClient(create_app(e2e_settings)) as client:
+        health = client.get("/health")
+        assert health.status_code == 200, health.json()
+        assert health.json()["graph"]["counts"]["documents"] == 3
+        assert health.json()["indexes"]["chunks"] == 4
+
+        reply = client.post("/chat", json={"question": ANSWERABLE[0]["question"]})
+        assert reply.status_code == 200
+        body = reply.json()
+        assert body["citations"] and {"document", "page", "chunk_id", "quote"} <= set(
+            body["citations"][0]
+        )
+
+        assert client.post("/chat", json={"question": ""}).status_code == 422
+        assert (
+            client.post("/documents", files={"file": ("a.docx", b"PK\x03\x04")}).status_code == 415
+        )
+        assert client.post("/documents", files={"file": ("e.txt", b"")}).status_code == 422
+        big = b"x" * int(e2e_settings.max_upload_mb * 1024 * 1024 + 1)
+        assert client.post("/documents", files={"file": ("big.txt", big)}).status_code == 413
+        titles = {d["title"] for d in client.get("/documents").json()}
+        assert "Halden Instruments Handbook" in titles
+
+
+def test_unreachable_llm_is_reported_by_health_and_chat(e2e_settings: Settings, first_ingest):
+    down = e2e_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{_closed_port()}/v1"})
+    with TestClient(create_app(down)) as client:
+        health = client.get("/health")
+        assert health.status_code == 503 and not health.json()["llm"]["ok"]
+        assert health.json()["graph"]["ok"]
+        reply = client.post("/chat", json={"question": ANSWERABLE[0]["question"]})
+        assert reply.status_code == 503 and "LLM" in reply.json()["detail"]
+
+
+def test_unreachable_services_name_themselves(tmp_path: Path):
+    port = _closed_port()
+    with pytest.raises(ServiceUnavailableError, match=f"127.0.0.1:{port}"):
+        with open_runtime(
+            Settings(data_dir=tmp_path, llm_base_url=f"http://127.0.0.1:{port}/v1"), with_llm=True
+        ):
+            pass
+    with pytest.raises(ServiceUnavailableError, match=f"graph store.*127.0.0.1:{port}"):
+        with open_runtime(
+            Settings(data_dir=tmp_path, graph_uri=f"bolt://127.0.0.1:{port}"), with_llm=False
+        ):
+            pass

