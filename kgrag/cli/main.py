@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kgrag.cli import graph
+from kgrag.cli import graph, llm
 from kgrag.cli.render import console, err_console, ingest_table, print_answer
 from kgrag.errors import KgragError
 from kgrag.ingest.pipeline import IngestPipeline
@@ -24,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(graph.app, name="graph")
+app.add_typer(llm.app, name="llm")
 
 SAMPLES = REPO_ROOT / "samples"
 

@@ -7,14 +7,9 @@ of starting another; only the process that started the server stops it.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import signal
-import socket
+import contextlib
 import subprocess
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +18,20 @@ import httpx
 
 from kgrag.errors import ConfigError, ServiceUnavailableError
 from kgrag.llm.install import MODELS, ensure_llama_server, ensure_model
+from kgrag.procs import (
+    HOST,
+    file_lock,
+    free_port,
+    log_tail,
+    process_running,
+    read_state,
+    terminate,
+    write_state,
+)
 from kgrag.settings import Settings
 
-HOST = "127.0.0.1"
 STOP_GRACE_S = 10.0
+MARKER = b"llama-server"  # in the server's command line
 PROMPT_CACHE_MIB = 256  # llama-server's default host-RAM prompt cache is 8 GiB
 
 
@@ -94,6 +99,16 @@ class LocalLLMServer:
             if recorded is not None and recorded.pid == state.pid:
                 self.state_path.unlink(missing_ok=True)
 
+    def shutdown(self) -> bool:
+        """Stop the server of this data dir, whoever started it; False when none ran."""
+        with self._locked(STOP_GRACE_S + 30):
+            state = self._live_state()
+            if state is not None:
+                self._terminate(state.pid)
+                self.state_path.unlink(missing_ok=True)
+        self.state, self.owner = None, False
+        return state is not None
+
     def status(self) -> dict[str, Any]:
         """Running/healthy flags, pid, base URL, model, and whether this object owns it."""
         state = self.state or self._read_state()
@@ -145,7 +160,7 @@ class LocalLLMServer:
 
     def _spawn(self, model: Path) -> ServerState:
         binary = ensure_llama_server(self.settings.cache_dir)
-        port = _free_port()
+        port = free_port()
         with open(self.log_path, "ab") as log:
             log.write(f"\n=== kgrag starting llama-server on port {port} ===\n".encode())
             log.flush()
@@ -181,23 +196,9 @@ class LocalLLMServer:
         )
 
     def _terminate(self, pid: int) -> None:
+        terminate(pid, MARKER, STOP_GRACE_S, self._proc)
         if self._proc is not None and self._proc.pid == pid:
-            proc, self._proc = self._proc, None
-            proc.terminate()
-            try:
-                proc.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(STOP_GRACE_S)
-            return
-        if not _is_llama_server(pid):
-            return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_S
-        while time.monotonic() < deadline and _is_llama_server(pid):
-            time.sleep(0.1)
-        if _is_llama_server(pid):
-            os.kill(pid, signal.SIGKILL)
+            self._proc = None
 
     def _live_state(self) -> ServerState | None:
         """The recorded server if its process is alive; a stale record is removed."""
@@ -210,48 +211,20 @@ class LocalLLMServer:
         return None
 
     def _read_state(self) -> ServerState | None:
+        data = read_state(self.state_path)
         try:
-            return ServerState(**json.loads(self.state_path.read_text()))
-        except (FileNotFoundError, ValueError, TypeError):
+            return ServerState(**data) if data is not None else None
+        except TypeError:
             return None
 
     def _write_state(self, state: ServerState) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2))
-        tmp.replace(self.state_path)
+        write_state(self.state_path, asdict(state))
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
-    @contextmanager
-    def _locked(self, timeout: float):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as fh:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ServiceUnavailableError(
-                            "LLM", f"timed out waiting for {self.lock_path}"
-                        ) from None
-                    time.sleep(0.1)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    def _locked(self, timeout: float) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.lock_path, timeout, "LLM")
 
 
 def _healthy(port: int) -> bool:
@@ -263,12 +236,4 @@ def _healthy(port: int) -> bool:
 
 
 def _is_llama_server(pid: int) -> bool:
-    """True if pid is a live (non-zombie) llama-server: guards against reused pids."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
-        return False
-    return b"llama-server" in cmdline.split(b"\0", 1)[0]
+    return process_running(pid, MARKER)

@@ -6,13 +6,9 @@ fcntl lock around start/stop keeps two processes from starting two servers."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import logging
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -22,10 +18,21 @@ from typing import Any
 from neo4j import GraphDatabase
 
 from kgrag.errors import ServiceUnavailableError, SetupError
+from kgrag.procs import (
+    file_lock,
+    free_port,
+    log_tail,
+    process_running,
+    read_state,
+    terminate,
+    write_state,
+)
 
 log = logging.getLogger(__name__)
 
 SERVICE = "graph store"
+MARKER = b"com.arcadedb.server.ArcadeDBServer"  # in the server's command line
+STOP_GRACE_S = 20.0
 DATABASE = "kg"
 USER = "root"
 
@@ -45,28 +52,6 @@ def arcadedb_home() -> Path:
     except ImportError as e:
         raise SetupError("arcadedb-embedded is not installed") from e
     return Path(arcadedb_embedded.__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pid_alive(pid: int) -> bool:
-    """True when `pid` runs and (where /proc tells) is an ArcadeDB server."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    if not Path("/proc").is_dir():
-        return True
-    try:
-        return b"com.arcadedb.server.ArcadeDBServer" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def bolt_ok(endpoint: BoltEndpoint, timeout_s: float = 3.0) -> str | None:
@@ -113,15 +98,8 @@ class EmbeddedArcadeDB:
             start_timeout_s=settings.arcadedb_start_timeout_s,
         )
 
-    @contextlib.contextmanager
-    def _locked(self):  # type: ignore[no-untyped-def]
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_file, "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.lock_file, self.start_timeout_s + STOP_GRACE_S + 30, SERVICE)
 
     def password(self) -> str:
         """The root password, generated once into a 0600 file and reused."""
@@ -136,14 +114,15 @@ class EmbeddedArcadeDB:
 
     def read_state(self) -> dict[str, Any] | None:
         """The state file, or None when missing, unreadable or stale (its pid is gone)."""
+        state = read_state(self.state_file)
         try:
-            state = json.loads(self.state_file.read_text())
-            pid = int(state["pid"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if not pid_alive(pid):
-            log.info("removing stale graph state file %s (pid %s gone)", self.state_file, pid)
-            self.state_file.unlink(missing_ok=True)
+            pid = int(state["pid"]) if state is not None else None
+        except (KeyError, TypeError, ValueError):
+            pid = None
+        if pid is None or not process_running(pid, MARKER):
+            if state is not None:
+                log.info("removing stale graph state file %s", self.state_file)
+                self.state_file.unlink(missing_ok=True)
             return None
         return state
 
@@ -151,11 +130,7 @@ class EmbeddedArcadeDB:
         return BoltEndpoint(f"bolt://127.0.0.1:{state['bolt_port']}", USER, self.password())
 
     def _log_info(self, lines: int = 40) -> str:
-        try:
-            tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            tail = "(empty)"
-        return f"log {self.log_file}:\n{tail}"
+        return f"log {self.log_file}:\n{log_tail(self.log_file, lines)}"
 
     def command(self, bolt_port: int, http_port: int) -> list[str]:
         home = arcadedb_home()
@@ -239,9 +214,7 @@ class EmbeddedArcadeDB:
             "password_file": str(self.password_file),
             "started_at": time.time(),
         }
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.state_file)
+        write_state(self.state_file, state)
         self._endpoint, self.owned = endpoint, True
         log.info(
             "graph store started pid %s at %s in %.1fs",
@@ -269,23 +242,8 @@ class EmbeddedArcadeDB:
             f"{self.start_timeout_s:.0f}s ({err}); {self._log_info()}",
         )
 
-    def _terminate(self, pid: int, wait_s: float = 20.0) -> None:
-        """SIGTERM, wait, then SIGKILL."""
-        proc = self._proc if self._proc is not None and self._proc.pid == pid else None
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if (proc.poll() is not None) if proc is not None else not pid_alive(pid):
-                return
-            time.sleep(0.1)
-        log.warning("graph store pid %s ignored SIGTERM; killing it", pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        if proc is not None:
-            proc.wait(timeout=10)
+    def _terminate(self, pid: int) -> None:
+        terminate(pid, MARKER, STOP_GRACE_S, self._proc)
 
     def stop(self) -> bool:
         """Stop the server of this data dir (whoever started it); False when none ran."""

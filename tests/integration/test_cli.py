@@ -57,3 +57,19 @@ def test_unreachable_llm_exits_2_naming_the_url(tmp_path: Path):
     assert result.returncode == 2
     assert f"LLM unavailable: http://127.0.0.1:{port}/v1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("group", "running"), [("graph", "graph server running"), ("llm", "local LLM server running")]
+)
+def test_server_start_status_stop_leaves_nothing_running(tmp_path: Path, group: str, running: str):
+    env = {"KGRAG_DATA_DIR": str(tmp_path / "data"), "KGRAG_LLM_THREADS": "1"}
+    started = _kgrag([group, "start"], env, tmp_path)
+    assert started.returncode == 0 and running in started.stdout, started.stderr
+    try:
+        status = _kgrag([group, "status"], env, tmp_path)
+        assert '"running": true' in status.stdout and '"healthy": true' in status.stdout
+    finally:
+        stopped = _kgrag([group, "stop"], env, tmp_path)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert '"running": false' in _kgrag([group, "status"], env, tmp_path).stdout

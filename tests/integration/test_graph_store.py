@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from kgrag.errors import ServiceUnavailableError
+from kgrag.procs import free_port
 from kgrag.settings import Settings
 from kgrag.store import cypher
-from kgrag.store.arcadedb import EmbeddedArcadeDB, free_port
+from kgrag.store.arcadedb import EmbeddedArcadeDB
 from kgrag.store.neo4j_store import Neo4jGraphStore, open_graph_store
 from kgrag.types import Chunk, Document, Entity, Page, Relation, ResolvedGraph
 
