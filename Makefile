@@ -22,15 +22,15 @@ demo: install
 	$(BIN)/kgrag demo
 
 test: install
-	$(BIN)/ruff check kgrag tests samples
+	$(BIN)/ruff check kgrag tests samples benchmarks
 	$(BIN)/pytest -q
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check kgrag tests samples
-	$(BIN)/ruff format --check kgrag tests samples
+	$(BIN)/ruff check kgrag tests samples benchmarks
+	$(BIN)/ruff format --check kgrag tests samples benchmarks
 
 clean:
 	rm -rf .kgrag

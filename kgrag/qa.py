@@ -13,7 +13,7 @@ def answer_question(rt: Runtime, question: str) -> Answer:
     start = time.perf_counter()
     with rt.lock:
         context = rt.retriever().retrieve(question)
-    writer = AnswerWriter(rt.chat_model(), rt.prompts, verify=rt.settings.verify_answers)
+    writer = AnswerWriter(rt.chat_model, rt.prompts, verify=rt.settings.verify_answers)
     answer = writer.answer(context)
     answer.trace["timings_s"] = {
         **answer.trace.get("timings_s", {}),

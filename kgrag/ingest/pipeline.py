@@ -123,7 +123,7 @@ class IngestPipeline:
     @property
     def extractor(self) -> GraphExtractor:
         if self._extractor is None:
-            self._extractor = GraphExtractor(self.rt.chat_model(), self.rt.schema, self.rt.prompts)
+            self._extractor = GraphExtractor(self.rt.chat_model, self.rt.schema, self.rt.prompts)
         return self._extractor
 
     def _index(self, chunks: list[Chunk]) -> None:

@@ -45,17 +45,31 @@ def test_ingest_reports_bad_files_and_exits_1(
     assert "2 of 2 file(s) failed" in result.stderr
 
 
-def test_unreachable_llm_exits_2_naming_the_url(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("variable", "url", "message"),
+    [
+        (
+            "KGRAG_LLM_BASE_URL",
+            "http://127.0.0.1:{port}/v1",
+            "LLM unavailable: http://127.0.0.1:{port}/v1",
+        ),
+        (
+            "KGRAG_GRAPH_URI",
+            "bolt://127.0.0.1:{port}",
+            "graph store unavailable: bolt://127.0.0.1:{port}",
+        ),
+    ],
+)
+def test_unreachable_service_exits_2_naming_it(
+    tmp_path: Path, variable: str, url: str, message: str
+):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {
-        "KGRAG_DATA_DIR": str(tmp_path / "data"),
-        "KGRAG_LLM_BASE_URL": f"http://127.0.0.1:{port}/v1",
-    }
+    env = {"KGRAG_DATA_DIR": str(tmp_path / "data"), variable: url.format(port=port)}
     result = _kgrag(["ask", "Who founded Halden Instruments?"], env, tmp_path)
     assert result.returncode == 2
-    assert f"LLM unavailable: http://127.0.0.1:{port}/v1" in result.stderr
+    assert message.format(port=port) in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
 
 
