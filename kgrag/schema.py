@@ -9,8 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError, model_validator
 
 from kgrag.errors import ConfigError
-
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+from kgrag.store.cypher import domain_name
 
 
 class NodeType(BaseModel):
@@ -43,10 +42,10 @@ class GraphSchema(BaseModel):
             seen: set[str] = set()
             for item in items:
                 for name in (item.name, *item.aliases):
-                    if not IDENTIFIER.match(name):
-                        errors.append(
-                            f"{kind} {name!r} is not a valid identifier ([A-Za-z][A-Za-z0-9_]*)"
-                        )
+                    try:
+                        domain_name(name)  # must be usable as a Cypher label / type
+                    except ValueError as exc:
+                        errors.append(f"{kind}: {exc}")
                     if name.lower() in seen:
                         errors.append(f"duplicate {kind} name {name!r}")
                     seen.add(name.lower())

@@ -106,6 +106,7 @@ class IngestPipeline:
                 self.rt.index("chunks").remove(c.id for c in chunks)
                 raise
             timings["embed"] = time.perf_counter() - start
+            self._replace_previous_versions(doc)
         return IngestResult(
             source=doc.source,
             status=IngestStatus.INGESTED,
@@ -127,9 +128,31 @@ class IngestPipeline:
         return self._extractor
 
     def _index(self, chunks: list[Chunk]) -> None:
-        """Embed new chunks; bring the entity-name index in line with the graph; save both."""
+        """Embed new chunks, bring the entity-name index in line with the graph, save both."""
         chunk_index = self.rt.index("chunks")
         chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
+        self._sync_entity_index()
+        chunk_index.save()
+
+    def _replace_previous_versions(self, doc: Document) -> None:
+        """A changed file replaces what was ingested from the same source (after the new one
+        is fully stored and indexed, so a failure never leaves neither version)."""
+        previous = [
+            d["id"]
+            for d in self.rt.store.list_documents()
+            if d["source"] == doc.source and d["id"] != doc.id
+        ]
+        if not previous:
+            return
+        for document_id in previous:
+            self.rt.store.delete_document(document_id)
+        chunk_index = self.rt.index("chunks")
+        prefixes = tuple(f"{document_id}:" for document_id in previous)
+        chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefixes)])
+        chunk_index.save()
+        self._sync_entity_index()
+
+    def _sync_entity_index(self) -> None:
         entity_index = self.rt.index("entities")
         wanted = {
             entity_index_key(e.id, surface): surface
@@ -139,7 +162,6 @@ class IngestPipeline:
         entity_index.remove([k for k in entity_index.ids if k not in wanted])
         fresh = [k for k in wanted if k not in entity_index]
         entity_index.add(fresh, self.rt.embedder.embed([wanted[k] for k in fresh]))
-        chunk_index.save()
         entity_index.save()
 
 

@@ -132,6 +132,33 @@ def test_question_without_support_gets_i_dont_know(answers):
         assert answers[item["question"]].text == NO_ANSWER
 
 
+def test_changed_file_replaces_its_previous_version(runtime: Runtime, first_ingest, tmp_path: Path):
+    before = runtime.store.counts()
+    chunks_before = len(runtime.index("chunks"))
+    note = tmp_path / "note.txt"
+    note.write_text("Harbour notes\n\nMarta Lind repairs buoys in Bodø.")
+    first = IngestPipeline(runtime).ingest_paths([note])[0]
+    note.write_text("Harbour notes\n\nMarta Lind repairs buoys in Narvik.")
+    second = IngestPipeline(runtime).ingest_paths([note])[0]
+    assert (first.status, second.status) == (IngestStatus.INGESTED, IngestStatus.INGESTED)
+    sources = [d for d in runtime.store.list_documents() if d["source"] == str(note)]
+    assert [d["id"] for d in sources] == [second.document_id]
+    assert runtime.store.counts()["documents"] == before["documents"] + 1
+    assert len(runtime.index("chunks")) == chunks_before + 1
+    texts = [
+        r["text"]
+        for r in runtime.store.run_read(
+            "MATCH (c:Chunk {document_id: $id}) RETURN c.text AS text", {"id": second.document_id}
+        )
+    ]
+    assert texts and "Narvik" in texts[0]
+    runtime.store.delete_document(second.document_id)  # leave the sample graph as it was
+    runtime.index("chunks").remove(
+        i for i in list(runtime.index("chunks").ids) if i.startswith(second.document_id)
+    )
+    assert runtime.store.counts()["documents"] == before["documents"]
+
+
 def test_bad_files_fail_alone_and_leave_nothing(runtime: Runtime, first_ingest, tmp_path: Path):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<")

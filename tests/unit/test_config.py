@@ -23,8 +23,9 @@ def test_bundled_schema_and_prompts_load():
     [
         (
             "name: x\nnode_types: [{name: 'Bad Label'}]\nrelationship_types: []",
-            "not a valid identifier",
+            "not a valid graph label",
         ),
+        ("name: x\nnode_types: [{name: Chunk}]\nrelationship_types: []", "reserved"),
         (
             "name: x\nnode_types: [{name: A}, {name: a}]\nrelationship_types: []",
             "duplicate node type",
