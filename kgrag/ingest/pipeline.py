@@ -142,12 +142,15 @@ class IngestPipeline:
             for d in self.rt.store.list_documents()
             if d["source"] == doc.source and d["id"] != doc.id
         ]
-        if not previous:
-            return
-        for document_id in previous:
+        if previous:
+            self.remove_documents(previous)
+
+    def remove_documents(self, document_ids: list[str]) -> None:
+        """Delete documents from the graph and both indexes, leaving them consistent."""
+        for document_id in document_ids:
             self.rt.store.delete_document(document_id)
         chunk_index = self.rt.index("chunks")
-        prefixes = tuple(f"{document_id}:" for document_id in previous)
+        prefixes = tuple(f"{document_id}:" for document_id in document_ids)
         chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefixes)])
         chunk_index.save()
         self._sync_entity_index()
