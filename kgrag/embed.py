@@ -35,4 +35,5 @@ class SentenceEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        get = getattr(self.model, "get_embedding_dimension", None)  # newer name, same value
+        return int(get() if get else self.model.get_sentence_embedding_dimension())

@@ -11,6 +11,7 @@ from kgrag.errors import ConfigError
 PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "extract_system": frozenset({"schema"}),
     "extract_user": frozenset({"input"}),
+    "discover_schema": frozenset(),
     "answer_system": frozenset(),
     "answer_user": frozenset({"question", "facts", "evidence"}),
     "verify_system": frozenset(),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from kgrag.errors import ConfigError
 from kgrag.store.cypher import domain_name
+from kgrag.type_names import node_type_key, relationship_key
 
 
 class NodeType(BaseModel):
@@ -35,20 +37,22 @@ class GraphSchema(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> GraphSchema:
         errors: list[str] = []
-        for kind, items in (
-            ("node type", self.node_types),
-            ("relationship type", self.relationship_types),
+        for kind, items, key in (
+            ("node type", self.node_types, node_type_key),
+            ("relationship type", self.relationship_types, relationship_key),
         ):
-            seen: set[str] = set()
+            seen: dict[str, str] = {}
             for item in items:
                 for name in (item.name, *item.aliases):
                     try:
                         domain_name(name)  # must be usable as a Cypher label / type
                     except ValueError as exc:
                         errors.append(f"{kind}: {exc}")
-                    if name.lower() in seen:
-                        errors.append(f"duplicate {kind} name {name!r}")
-                    seen.add(name.lower())
+                    if key(name) in seen:
+                        errors.append(
+                            f"duplicate {kind} name {name!r} (same as {seen[key(name)]!r})"
+                        )
+                    seen.setdefault(key(name), name)
         nodes = {n.name for n in self.node_types}
         rels = {r.name for r in self.relationship_types}
         for source, rel, target in self.patterns:
@@ -62,7 +66,7 @@ class GraphSchema(BaseModel):
                     f"pattern ({source}, {rel}, {target}): unknown relationship type {rel!r}"
                 )
         if errors:
-            raise ValueError("; ".join(errors))
+            raise ValueError("\n".join(errors))
         return self
 
     @classmethod
@@ -72,15 +76,27 @@ class GraphSchema(BaseModel):
             return cls.model_validate(data)
         except FileNotFoundError as exc:
             raise ConfigError(f"schema file not found: {path}") from exc
-        except (yaml.YAMLError, ValidationError, ValueError) as exc:
+        except ValidationError as exc:
+            problems = "\n".join(_describe(error) for error in exc.errors())
+            raise ConfigError(f"invalid schema {path}:\n{problems}") from exc
+        except (yaml.YAMLError, ValueError) as exc:
             raise ConfigError(f"invalid schema {path}: {exc}") from exc
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, *, header: str = "") -> None:
+        """Write YAML; `header` lines become comments at the top (e.g. what a draft merged)."""
         data = self.model_dump(mode="json")
         data["patterns"] = [list(p) for p in self.patterns]
+        comments = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines())
         Path(path).write_text(
-            yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+            comments
+            + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None),
+            encoding="utf-8",
         )
+
+    @property
+    def fingerprint(self) -> str:
+        """Short hash of the schema's content: tells which schema a graph was extracted with."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
     @property
     def node_labels(self) -> list[str]:
@@ -91,17 +107,18 @@ class GraphSchema(BaseModel):
         return [r.name for r in self.relationship_types]
 
     def canonical_node_type(self, name: str) -> str | None:
-        """Map a type name or one of its aliases (any case) to the schema's node type."""
-        key = name.strip().lower()
+        """Map a type name or an alias, in any case, separator or number, to its node type."""
+        key = node_type_key(name)
         for node in self.node_types:
-            if key == node.name.lower() or key in (a.lower() for a in node.aliases):
+            if key in {node_type_key(n) for n in (node.name, *node.aliases)}:
                 return node.name
         return None
 
     def canonical_relationship_type(self, name: str) -> str | None:
-        key = re.sub(r"[\s\-]+", "_", name.strip()).lower()
+        """Map a relationship type or alias in any tense or spelling (`is eating`, `ate`)."""
+        key = relationship_key(name)
         for rel in self.relationship_types:
-            if key == rel.name.lower() or key in (a.lower() for a in rel.aliases):
+            if key in {relationship_key(n) for n in (rel.name, *rel.aliases)}:
                 return rel.name
         return None
 
@@ -118,3 +135,10 @@ class GraphSchema(BaseModel):
             lines.append("Allowed (source type, RELATIONSHIP, target type) patterns:")
             lines += [f"- ({s}, {r}, {t})" for s, r, t in self.patterns]
         return "\n".join(lines)
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One pydantic error as `  - where: what` lines (our own checks may hold several)."""
+    where = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    return "\n".join(f"  - {where + ': ' if where else ''}{line}" for line in message.splitlines())

@@ -78,6 +78,21 @@ class Settings(BaseSettings):
         True, description="Second LLM call: do the cited passages state it?"
     )
 
+    # Schema refinement and entity resolution
+    schema_similar_threshold: float = Field(
+        0.6, ge=0, le=1, description="Discovery lists type names this similar (cosine)."
+    )
+    schema_merge_threshold: float = Field(
+        0.8, ge=0, le=1, description="Draft merges type names this similar in meaning (cosine)."
+    )
+    schema_min_count: int = Field(2, ge=1, description="Draft drops types seen fewer times.")
+    entity_merge_threshold: float = Field(
+        0.9, ge=0, le=1, description="Merge same-type entity names this similar (cosine)."
+    )
+    duplicate_candidate_threshold: float = Field(
+        0.8, ge=0, le=1, description="`schema review` lists entity pairs this similar (cosine)."
+    )
+
     # API
     max_upload_mb: float = Field(20.0, gt=0)
 

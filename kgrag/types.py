@@ -56,7 +56,6 @@ class DropReason(StrEnum):
     NOT_IN_SCHEMA = "NOT_IN_SCHEMA"
     INVALID_PATTERN = "INVALID_PATTERN"
     MISSING_ID = "MISSING_ID"
-    DANGLING_ENDPOINT = "DANGLING_ENDPOINT"
 
 
 class DroppedItem(BaseModel):
@@ -78,6 +77,7 @@ class Entity(BaseModel):
     type: str
     aliases: list[str] = []
     chunk_ids: list[str] = []
+    merges: list[str] = []  # provenance of name merges: "USA ~ United States (acronym 1.0)"
 
 
 class Relation(BaseModel):

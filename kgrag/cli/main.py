@@ -1,4 +1,4 @@
-"""kgrag's command line: ingest, ask, serve, demo, setup and `graph` server management."""
+"""kgrag's command line: ingest, ask, serve, demo, setup; `graph`, `llm`, `schema`, `entities`."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kgrag.cli import graph, llm
+from kgrag.cli import entities, graph, llm, schema
+from kgrag.cli.progress import ingest_with_progress
 from kgrag.cli.render import console, err_console, ingest_table, print_answer
 from kgrag.errors import ConfigError, KgragError
-from kgrag.ingest.pipeline import IngestPipeline
 from kgrag.qa import answer_question
 from kgrag.runtime import open_runtime
 from kgrag.settings import REPO_ROOT, Settings
-from kgrag.types import IngestResult, IngestStatus
+from kgrag.types import IngestStatus
 
 app = typer.Typer(
     help="Knowledge-graph RAG: ingest documents, ask questions, get cited answers.",
@@ -25,37 +24,17 @@ app = typer.Typer(
 )
 app.add_typer(graph.app, name="graph")
 app.add_typer(llm.app, name="llm")
+app.add_typer(schema.app, name="schema")
+app.add_typer(entities.app, name="entities")
 
 SAMPLES = REPO_ROOT / "samples"
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
-def _run_ingest(rt, paths: list[Path]) -> list[IngestResult]:  # type: ignore[no-untyped-def]
-    with _progress() as progress:
-        tasks: dict[str, int] = {}
-
-        def report(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(f"extract {name}", total=total)
-            progress.update(tasks[name], completed=done)
-
-        return IngestPipeline(rt, progress=report).ingest_paths(paths)
 
 
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")]) -> None:
     """Read, chunk, extract and store documents (re-ingesting unchanged files does nothing)."""
     with open_runtime(Settings()) as rt:
-        results = _run_ingest(rt, paths)
+        results = ingest_with_progress(rt, paths)
     console.print(ingest_table(results))
     failed = [r for r in results if r.status is IngestStatus.FAILED]
     if failed:
@@ -112,7 +91,7 @@ def demo(
     start = time.perf_counter()
     with open_runtime(Settings()) as rt:
         console.rule("ingest")
-        results = _run_ingest(rt, [docs])
+        results = ingest_with_progress(rt, [docs])
         console.print(ingest_table(results))
         ingest_s = time.perf_counter() - start
         console.rule("questions")

@@ -39,20 +39,23 @@ PARSE_FAILURES = (ValidationError, openai.LengthFinishReasonError, json.JSONDeco
 
 
 class GraphExtractor:
-    """Runs LLMGraphTransformer over chunks, up to `concurrency` requests at once."""
+    """Runs LLMGraphTransformer over chunks, up to `concurrency` requests at once.
 
-    def __init__(
-        self, llm: BaseChatModel, schema: GraphSchema, prompts: Prompts, *, strict: bool = True
-    ) -> None:
+    With a schema, the LLM is told its types and patterns; with `schema=None` (schema
+    discovery) it names types itself and the allowed lists stay empty.
+    """
+
+    def __init__(self, llm: BaseChatModel, schema: GraphSchema | None, prompts: Prompts) -> None:
         self.llm = llm
+        schema_text = schema.to_prompt() if schema else prompts.raw("discover_schema")
         self.prompt = ChatPromptTemplate.from_messages(
             [
-                ("system", _escape(prompts.render("extract_system", schema=schema.to_prompt()))),
+                ("system", _escape(prompts.render("extract_system", schema=schema_text))),
                 ("human", prompts.raw("extract_user")),
             ]
         )
-        nodes = schema.node_labels if strict else []
-        patterns = list(schema.patterns) if strict else []
+        nodes = schema.node_labels if schema else []
+        patterns = list(schema.patterns) if schema else []
         self.transformer = LLMGraphTransformer(
             llm=llm,
             allowed_nodes=nodes,

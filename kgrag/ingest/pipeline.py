@@ -10,6 +10,7 @@ from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
 from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor
 from kgrag.ingest.prune import prune
+from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
 from kgrag.ingest.resolve import resolve
 from kgrag.retrieve.link import entity_index_key
@@ -34,9 +35,19 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 class IngestPipeline:
-    def __init__(self, runtime: Runtime, progress: ProgressCallback | None = None) -> None:
+    """Ingests files; `reextract=True` extracts unchanged files again (a new schema applied)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        progress: ProgressCallback | None = None,
+        *,
+        reextract: bool = False,
+    ) -> None:
         self.rt = runtime
         self.progress = progress
+        self.reextract = reextract
+        self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
 
     def ingest_paths(self, paths: Iterable[Path]) -> list[IngestResult]:
@@ -50,6 +61,28 @@ class IngestPipeline:
             results.append(self.ingest_bytes(str(path), data))
         return results
 
+    def read_chunks(self, paths: Iterable[Path]) -> tuple[list[Chunk], list[IngestResult]]:
+        """Read and chunk files without storing anything (schema discovery); failures apart."""
+        s = self.rt.settings
+        chunks: list[Chunk] = []
+        failed: list[IngestResult] = []
+        for path in expand_paths(paths):
+            try:
+                doc = read_document(
+                    str(path),
+                    path.read_bytes(),
+                    max_mb=s.max_file_mb,
+                    min_page_chars=s.min_page_chars,
+                )
+            except OSError as exc:
+                failed.append(_failed(str(path), f"cannot read file ({exc.strerror or exc})"))
+                continue
+            except DocumentError as exc:
+                failed.append(_failed(str(path), exc.reason))
+                continue
+            chunks += chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
+        return chunks, failed
+
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         """Ingest one file; any error is reported in the result and leaves nothing behind."""
         s = self.rt.settings
@@ -58,7 +91,7 @@ class IngestPipeline:
             start = time.perf_counter()
             doc = read_document(name, data, max_mb=s.max_file_mb, min_page_chars=s.min_page_chars)
             timings["read"] = time.perf_counter() - start
-            if self.rt.store.has_document(doc.sha256):
+            if not self.reextract and self.rt.store.has_document(doc.sha256):
                 return IngestResult(
                     source=name, status=IngestStatus.UNCHANGED, document_id=doc.id, title=doc.title
                 )
@@ -91,22 +124,39 @@ class IngestPipeline:
         timings["extract"] = time.perf_counter() - start
 
         pruned, report = prune(extracted, self.rt.schema)
-        graph = resolve(pruned)
+        graph = resolve(
+            pruned,
+            known=self.rt.store.entities(),
+            embed=self.rt.embedder.embed,
+            threshold=s.entity_merge_threshold,
+        )
 
         with self.rt.lock:
             start = time.perf_counter()
+            if self.reextract:
+                self.rt.store.delete_document(doc.id)  # the new extraction replaces the old
             self.rt.store.write_document(doc, chunks, graph)
             timings["store"] = time.perf_counter() - start
 
             start = time.perf_counter()
             try:
-                self._index(chunks)
+                self._index(doc.id, chunks)
             except Exception:
                 self.rt.store.delete_document(doc.id)
                 self.rt.index("chunks").remove(c.id for c in chunks)
                 raise
             timings["embed"] = time.perf_counter() - start
             self._replace_previous_versions(doc)
+            self.prune_log.write(
+                PruneRecord(
+                    document_id=doc.id,
+                    source=doc.source,
+                    schema_name=self.rt.schema.name,
+                    schema_version=self.rt.schema.version,
+                    schema_fingerprint=self.rt.schema.fingerprint,
+                    report=report,
+                )
+            )
         return IngestResult(
             source=doc.source,
             status=IngestStatus.INGESTED,
@@ -127,11 +177,14 @@ class IngestPipeline:
             self._extractor = GraphExtractor(self.rt.chat_model, self.rt.schema, self.rt.prompts)
         return self._extractor
 
-    def _index(self, chunks: list[Chunk]) -> None:
-        """Embed new chunks, bring the entity-name index in line with the graph, save both."""
+    def _index(self, document_id: str, chunks: list[Chunk]) -> None:
+        """Embed new chunks (dropping the document's stale ones), sync entity names, save."""
         chunk_index = self.rt.index("chunks")
+        fresh = {c.id for c in chunks}
+        prefix = f"{document_id}:"
+        chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefix) and i not in fresh])
         chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
-        self._sync_entity_index()
+        self.sync_entity_index()
         chunk_index.save()
 
     def _replace_previous_versions(self, doc: Document) -> None:
@@ -149,13 +202,15 @@ class IngestPipeline:
         """Delete documents from the graph and both indexes, leaving them consistent."""
         for document_id in document_ids:
             self.rt.store.delete_document(document_id)
+            self.prune_log.remove(document_id)
         chunk_index = self.rt.index("chunks")
         prefixes = tuple(f"{document_id}:" for document_id in document_ids)
         chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefixes)])
         chunk_index.save()
-        self._sync_entity_index()
+        self.sync_entity_index()
 
-    def _sync_entity_index(self) -> None:
+    def sync_entity_index(self) -> None:
+        """Make the entity-name index hold exactly the graph's entity names and aliases."""
         entity_index = self.rt.index("entities")
         wanted = {
             entity_index_key(e.id, surface): surface

@@ -102,7 +102,9 @@ UNWIND $rows AS row
 MERGE (e:Entity:{label} {{id: row.id}})
 SET e.name = row.name, e.type = row.type,
     e.aliases = coalesce(e.aliases, []) +
-                [a IN row.aliases WHERE NOT a IN coalesce(e.aliases, [])]
+                [a IN row.aliases WHERE NOT a IN coalesce(e.aliases, [])],
+    e.merges = coalesce(e.merges, []) +
+               [m IN row.merges WHERE NOT m IN coalesce(e.merges, [])]
 """
 
 
@@ -234,3 +236,60 @@ COUNTS = {
     "relationships": "MATCH (:Entity)-[r]->(:Entity) RETURN count(r) AS n",
     "mentions": "MATCH (:Chunk)-[r:MENTIONS]->(:Entity) RETURN count(r) AS n",
 }
+
+# --- schema review ---
+ENTITY_TYPE_COUNTS = "MATCH (e:Entity) RETURN e.type AS type, count(e) AS n"
+
+RELATIONSHIP_TYPE_COUNTS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(r) AS n"
+
+# Entities no domain relationship touches (only mentioned).
+ORPHAN_ENTITIES = """
+MATCH (e:Entity)
+WHERE NOT (e)--(:Entity)
+RETURN e.name AS name, e.type AS type
+ORDER BY name
+"""
+
+# --- entity curation (manual merge / split) ---
+ENTITY_BY_ID = """
+MATCH (e:Entity {id: $id})
+RETURN e.id AS id, e.name AS name, e.type AS type, e.aliases AS aliases, e.merges AS merges
+"""
+
+ENTITY_RELATIONS = """
+MATCH (a:Entity)-[r]->(b:Entity)
+WHERE a.id = $id OR b.id = $id
+RETURN type(r) AS type, a.id AS source_id, b.id AS target_id,
+       r.source_chunks AS chunk_ids, r.confidence AS confidence
+"""
+
+ENTITY_MENTIONS = "MATCH (c:Chunk)-[:MENTIONS]->(:Entity {id: $id}) RETURN c.id AS chunk_id"
+
+SET_ENTITY_NAMES = "MATCH (e:Entity {id: $id}) SET e.aliases = $aliases, e.merges = $merges"
+
+DELETE_ENTITY = "MATCH (e:Entity {id: $id}) DETACH DELETE e"
+
+DELETE_MENTIONS = """
+UNWIND $rows AS row
+MATCH (:Chunk {id: row.chunk_id})-[m:MENTIONS]->(:Entity {id: row.entity_id})
+DELETE m
+"""
+
+
+def set_relation_chunks(rel_type: str) -> str:
+    """Replace the provenance of existing relationships of one type."""
+    rel = quote(domain_name(rel_type))
+    return f"""
+UNWIND $rows AS row
+MATCH (:Entity {{id: row.source_id}})-[r:{rel}]->(:Entity {{id: row.target_id}})
+SET r.source_chunks = row.chunk_ids
+"""
+
+
+def delete_relations(rel_type: str) -> str:
+    rel = quote(domain_name(rel_type))
+    return f"""
+UNWIND $rows AS row
+MATCH (:Entity {{id: row.source_id}})-[r:{rel}]->(:Entity {{id: row.target_id}})
+DELETE r
+"""

@@ -71,6 +71,16 @@ class Neo4jGraphStore:
         with self._translated(), self._driver.session(database=self.database) as s:
             return s.execute_write(work)
 
+    def write_all(self, statements: list[tuple[str, dict[str, Any]]]) -> None:
+        """Run the statements in one write transaction: all of them or none."""
+
+        def work(tx: ManagedTransaction) -> None:
+            for query, params in statements:
+                tx.run(query, params).consume()
+
+        with self._translated(), self._driver.session(database=self.database) as s:
+            s.execute_write(work)
+
     def _write_rows(self, query: str, rows: list[dict[str, Any]]) -> None:
         for batch in _batches(rows, self.write_batch):
             self._write(query, rows=batch)
@@ -232,6 +242,7 @@ def _plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str,
             update={
                 "aliases": _unique(base.aliases + e.aliases),
                 "chunk_ids": _unique(base.chunk_ids + e.chunk_ids),
+                "merges": _unique(base.merges + e.merges),
             }
         )
     mentions = []
@@ -243,7 +254,7 @@ def _plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str,
     by_type: dict[str, list[dict[str, Any]]] = {}
     for e in entities.values():
         by_type.setdefault(e.type, []).append(
-            {"id": e.id, "name": e.name, "type": e.type, "aliases": e.aliases}
+            {"id": e.id, "name": e.name, "type": e.type, "aliases": e.aliases, "merges": e.merges}
         )
     rels: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in graph.relations:
