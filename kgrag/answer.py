@@ -51,10 +51,7 @@ class AnswerWriter:
                 self.prompts.render(
                     "answer_user",
                     question=context.question,
-                    facts="\n".join(
-                        f"- {t.subject} -[{t.predicate}]-> {t.object}" for t in context.triples
-                    )
-                    or "(none)",
+                    facts=_facts(context),
                     evidence=_passages(context.evidence),
                 )
             ),
@@ -115,6 +112,16 @@ def _unsupported(context: RetrievedContext, trace: dict[str, Any]) -> Answer:
         triples=context.triples,
         trace=trace,
     )
+
+
+def _facts(context: RetrievedContext) -> str:
+    """Graph triples, then the rows of the generated Cypher query, one line each."""
+    lines = [f"- {t.subject} -[{t.predicate}]-> {t.object}" for t in context.triples]
+    lines += [
+        "- query result: " + ", ".join(f"{k} = {v}" for k, v in row.items())
+        for row in context.cypher_rows
+    ]
+    return "\n".join(lines) or "(none)"
 
 
 def _passages(evidence: list[Evidence]) -> str:

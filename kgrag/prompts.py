@@ -15,6 +15,8 @@ PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "answer_system": frozenset(),
     "answer_user": frozenset({"question", "facts", "evidence"}),
     "verify_system": frozenset(),
+    "cypher_system": frozenset({"schema", "examples"}),
+    "cypher_user": frozenset({"question", "entities", "feedback"}),
     "verify_user": frozenset({"question", "answer", "evidence"}),
 }
 

@@ -6,13 +6,14 @@ import time
 
 from kgrag.answer import AnswerWriter
 from kgrag.runtime import Runtime
+from kgrag.settings import Strategy
 from kgrag.types import Answer
 
 
-def answer_question(rt: Runtime, question: str) -> Answer:
+def answer_question(rt: Runtime, question: str, strategies: list[Strategy] | None = None) -> Answer:
     start = time.perf_counter()
     with rt.lock:
-        context = rt.retriever().retrieve(question)
+        context = rt.retriever(strategies).retrieve(question)
     writer = AnswerWriter(rt.chat_model, rt.prompts, verify=rt.settings.verify_answers)
     answer = writer.answer(context)
     answer.trace["timings_s"] = {

@@ -17,8 +17,9 @@ from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts
 from kgrag.retrieve.link import EntityLinker
 from kgrag.retrieve.router import Retriever
+from kgrag.retrieve.text2cypher import CypherExamples, TextToCypher
 from kgrag.schema import GraphSchema
-from kgrag.settings import Settings
+from kgrag.settings import Settings, Strategy
 from kgrag.store.neo4j_store import open_graph_store
 from kgrag.vectors import VectorIndex
 
@@ -51,9 +52,27 @@ class Runtime:
             raise RuntimeError("this runtime was opened without an LLM")
         return make_chat_model(self.settings, self.llm_base_url)
 
-    def retriever(self) -> Retriever:
+    @cached_property
+    def cypher_examples(self) -> CypherExamples:
+        return CypherExamples(self.settings.prompts_dir / "cypher_examples.yaml", self.embedder)
+
+    def retriever(self, strategies: list[Strategy] | None = None) -> Retriever:
+        """The retriever for these strategies (default: the configured ones)."""
         s = self.settings
+        strategies = strategies or list(s.strategies)
         linker = EntityLinker(self.index("entities"), self.embedder, threshold=s.link_threshold)
+        text2cypher = None
+        if "cypher" in strategies and self.llm_base_url is not None:
+            text2cypher = TextToCypher(
+                self.chat_model,
+                self.store,
+                self.schema,
+                self.prompts,
+                self.cypher_examples,
+                max_rows=s.cypher_max_rows,
+                timeout_s=s.cypher_timeout_s,
+                repairs=s.cypher_repairs,
+            )
         return Retriever(
             self.store,
             linker,
@@ -63,6 +82,8 @@ class Runtime:
             max_triples=s.max_triples,
             top_k_chunks=s.top_k_chunks,
             max_evidence=s.max_evidence_chunks,
+            strategies=list(strategies),
+            text2cypher=text2cypher,
         )
 
 

@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+Strategy = Literal["cypher", "graph", "vector"]
 
 
 class Settings(BaseSettings):
@@ -74,6 +75,14 @@ class Settings(BaseSettings):
     max_triples: int = Field(40, ge=1)
     top_k_chunks: int = Field(4, ge=1)
     max_evidence_chunks: int = Field(6, ge=1)
+    strategies: list[Strategy] = Field(
+        ["graph", "vector"],
+        description="Retrieval strategies: LLM-written Cypher (worth it with a 7B+ model; the "
+        "1.5B CPU default rarely writes a useful one), linked-entity triples, vectors.",
+    )
+    cypher_max_rows: int = Field(50, ge=1, description="LIMIT forced on generated Cypher.")
+    cypher_timeout_s: float = Field(10.0, gt=0, description="Timeout of a generated query.")
+    cypher_repairs: int = Field(2, ge=0, description="Re-asks after a refused/failed query.")
     verify_answers: bool = Field(
         True, description="Second LLM call: do the cited passages state it?"
     )

@@ -122,6 +122,7 @@ class RetrievedContext(BaseModel):
     question: str
     linked: list[LinkedEntity] = []
     triples: list[Triple] = []
+    cypher_rows: list[dict[str, Any]] = []  # rows of the guarded, LLM-written Cypher query
     evidence: list[Evidence] = []
     trace: dict[str, Any] = {}
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from kgrag.api.deps import RuntimeDep
 from kgrag.qa import answer_question
+from kgrag.settings import Strategy
 from kgrag.types import Answer
 
 router = APIRouter(tags=["chat"])
@@ -15,8 +16,12 @@ router = APIRouter(tags=["chat"])
 
 class ChatRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
+    strategies: list[Strategy] | None = Field(
+        None, min_length=1, description="cypher, graph, vector (default: configured)."
+    )
 
 
 @router.post("/chat", response_model=Answer)
 async def chat(body: ChatRequest, rt: RuntimeDep) -> Answer:
-    return await run_in_threadpool(answer_question, rt, body.question)
+    """The answer's `trace` shows what each strategy found (generated Cypher included)."""
+    return await run_in_threadpool(answer_question, rt, body.question, body.strategies)

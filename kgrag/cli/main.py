@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 import yaml
 
 from kgrag.cli import entities, graph, llm, schema
 from kgrag.cli.progress import ingest_with_progress
-from kgrag.cli.render import console, err_console, ingest_table, print_answer
+from kgrag.cli.render import console, err_console, ingest_table, print_answer, print_trace
 from kgrag.errors import ConfigError, KgragError
 from kgrag.qa import answer_question
 from kgrag.runtime import open_runtime
-from kgrag.settings import REPO_ROOT, Settings
+from kgrag.settings import REPO_ROOT, Settings, Strategy
 from kgrag.types import IngestStatus
 
 app = typer.Typer(
@@ -46,14 +46,27 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
 def ask(
     question: str,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    strategy: Annotated[
+        list[str] | None,
+        typer.Option(help="cypher, graph or vector; repeat for several (default: configured)."),
+    ] = None,
+    trace: Annotated[bool, typer.Option(help="Also print what each strategy found.")] = False,
 ) -> None:
     """Answer a question from the ingested documents, with citations."""
-    with open_runtime(Settings()) as rt:
+    unknown = set(strategy or []) - set(get_args(Strategy))
+    if unknown:
+        raise ConfigError(
+            f"unknown strategy {', '.join(sorted(unknown))}: use cypher, graph, vector"
+        )
+    settings = Settings(strategies=strategy) if strategy else Settings()
+    with open_runtime(settings) as rt:
         answer = answer_question(rt, question)
     if as_json:
         print(answer.model_dump_json(indent=2))
-    else:
-        print_answer(answer)
+        return
+    print_answer(answer)
+    if trace:
+        print_trace(answer)
 
 
 @app.command()

@@ -58,3 +58,18 @@ def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:
     timings = answer.trace.get("timings_s", {})
     if timings:
         console.print("  [dim]" + "  ".join(f"{k}={v}" for k, v in timings.items()) + "[/]")
+
+
+def print_trace(answer: Answer) -> None:
+    """What each retrieval strategy found; every generated Cypher attempt with its outcome."""
+    trace = answer.trace
+    console.print(f"  [bold]strategies[/] {', '.join(trace.get('strategies', []))}")
+    linked = ", ".join(f"{e['name']} ({e['method']})" for e in trace.get("linked", []))
+    console.print(f"  [bold]linked[/] {linked or '-'}")
+    for attempt in trace.get("cypher", {}).get("attempts", []):
+        outcome = attempt["error"] or f"{attempt['rows']} row(s)"
+        console.print(f"  [bold]cypher[/] {attempt['query']}\n    [dim]-> {outcome}[/]")
+    console.print(
+        f"  [bold]graph[/] {trace.get('triples', 0)} triples, {trace.get('graph_chunks', 0)} "
+        f"chunks; [bold]vector[/] {len(trace.get('vector_chunks', []))} chunks"
+    )

@@ -147,7 +147,7 @@ class SchemaDiff(BaseModel):
     added: dict[str, list[str]]
     removed: dict[str, list[str]]
     aliases_changed: dict[str, list[str]]  # type -> its new alias list
-    metrics: dict[str, tuple[float | None, float | None]]  # name -> (A, B)
+    metrics: dict[str, tuple[int | float | None, int | float | None]]  # name -> (A, B)
 
 
 def diff_schemas(

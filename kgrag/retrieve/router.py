@@ -1,4 +1,9 @@
-"""Retrieve: question -> RetrievedContext from linked entities' triples, chunks and vectors."""
+"""Retrieve: question -> RetrievedContext from the configured strategies.
+
+`cypher`: an LLM-written, guarded read query (text2cypher.py); `graph`: triples around the
+linked entities and the chunks they cite; `vector`: chunks similar to the question. Chunks
+are reranked into the evidence the answer cites; the trace says what each strategy found.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 
 from kgrag.ports import Embedder, GraphStore
 from kgrag.retrieve.link import EntityLinker
+from kgrag.retrieve.text2cypher import TextToCypher
 from kgrag.types import RetrievedContext
 from kgrag.vectors import VectorIndex
 
@@ -29,6 +35,8 @@ class Retriever:
         max_triples: int,
         top_k_chunks: int,
         max_evidence: int,
+        strategies: list[str],
+        text2cypher: TextToCypher | None = None,
     ) -> None:
         self.store = store
         self.linker = linker
@@ -38,6 +46,8 @@ class Retriever:
         self.max_triples = max_triples
         self.top_k_chunks = top_k_chunks
         self.max_evidence = max_evidence
+        self.strategies = strategies
+        self.text2cypher = text2cypher if "cypher" in strategies else None
 
     def retrieve(self, question: str) -> RetrievedContext:
         timings: dict[str, float] = {}
@@ -45,17 +55,31 @@ class Retriever:
         linked = self.linker.link(question)
         timings["link_s"] = time.perf_counter() - start
 
+        trace: dict = {}
+        rows: list[dict] = []
+        if self.text2cypher is not None:
+            cypher = self.text2cypher.run(question, linked)
+            rows = cypher.rows
+            trace["cypher"] = cypher.model_dump()
+            timings["cypher_s"] = cypher.seconds
+
         start = time.perf_counter()
         entity_ids = [e.entity_id for e in linked]
         triples = (
-            self.store.neighbourhood(entity_ids, self.hops, self.max_triples) if linked else []
+            self.store.neighbourhood(entity_ids, self.hops, self.max_triples)
+            if linked and "graph" in self.strategies
+            else []
         )
         cited = Counter(c for t in triples for c in t.source_chunks)
         timings["graph_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
         query = self.embedder.embed([question])
-        vector_hits = dict(self.chunk_index.search(query, self.top_k_chunks)[0])
+        vector_hits = (
+            dict(self.chunk_index.search(query, self.top_k_chunks)[0])
+            if "vector" in self.strategies
+            else {}
+        )
         scores = {
             chunk_id: self._similarity(query[0], chunk_id, vector_hits) + GRAPH_BONUS * min(n, 3)
             for chunk_id, n in cited.items()
@@ -74,8 +98,11 @@ class Retriever:
             question=question,
             linked=linked,
             triples=triples,
+            cypher_rows=rows,
             evidence=evidence,
             trace={
+                **trace,
+                "strategies": self.strategies,
                 "linked": [e.model_dump() for e in linked],
                 "triples": len(triples),
                 "graph_chunks": len(cited),

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgrag.errors import GraphStoreError, ServiceUnavailableError
@@ -97,6 +97,22 @@ class Neo4jGraphStore:
             return [r.data() for r in tx.run(query, params or {})]
 
         with self._translated(), self._driver.session(database=self.database) as s:
+            return s.execute_read(work)
+
+    def run_guarded_read(self, query: str, timeout_s: float) -> list[dict[str, Any]]:
+        """EXPLAIN a guarded query (syntax/semantics checked by the server), then run it in a
+        read transaction with a timeout. Neo4j also classifies the query: anything but
+        read-only is refused; ArcadeDB reports every query as a write, so there the guard in
+        retrieve/guard.py is what holds."""
+        with self._translated(), self._driver.session(database=self.database) as s:
+            summary = s.run(f"EXPLAIN {query}").consume()
+            if "arcadedb" not in (summary.server.agent or "").lower() and summary.query_type != "r":
+                raise GraphStoreError(f"the server classifies the query as {summary.query_type!r}")
+
+            @unit_of_work(timeout=timeout_s)
+            def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+                return [r.data() for r in tx.run(query)]
+
             return s.execute_read(work)
 
     def ping(self) -> None:

@@ -184,14 +184,21 @@ def test_http_api_health_chat_and_uploads(e2e_settings: Settings, first_ingest):
         assert health.json()["graph"]["counts"]["documents"] == 3
         assert health.json()["indexes"]["chunks"] == 4
 
-        reply = client.post("/chat", json={"question": ANSWERABLE[0]["question"]})
+        every = ["cypher", "graph", "vector"]
+        reply = client.post(
+            "/chat", json={"question": ANSWERABLE[0]["question"], "strategies": every}
+        )
         assert reply.status_code == 200
         body = reply.json()
         assert body["citations"] and {"document", "page", "chunk_id", "quote"} <= set(
             body["citations"][0]
         )
+        assert body["trace"]["strategies"] == every and body["trace"]["cypher"]["attempts"]
 
         assert client.post("/chat", json={"question": ""}).status_code == 422
+        assert (
+            client.post("/chat", json={"question": "x", "strategies": ["drop"]}).status_code == 422
+        )
         assert (
             client.post("/documents", files={"file": ("a.docx", b"PK\x03\x04")}).status_code == 415
         )
