@@ -13,6 +13,7 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionE
 from kgrag.errors import GraphStoreError, ServiceUnavailableError
 from kgrag.store import cypher as q
 from kgrag.store.arcadedb import EmbeddedArcadeDB
+from kgrag.store.write_plan import unique, write_plan
 from kgrag.types import Chunk, Document, Entity, Evidence, ResolvedGraph, Triple
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,6 @@ _UNREACHABLE = (ServiceUnavailable, SessionExpired, AuthError, OSError)
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 class Neo4jGraphStore:
@@ -140,7 +137,7 @@ class Neo4jGraphStore:
         return bool(rows and rows[0]["found"])
 
     def write_document(self, doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> None:
-        plan = _plan(doc, chunks, graph)  # validates before anything is written
+        plan = write_plan(doc, chunks, graph)  # validates before anything is written
         try:
             stored = {r["id"] for r in self.run_read(q.DOCUMENT_CHUNK_IDS, {"id": doc.id})}
             if stored and stored != {c.id for c in chunks}:
@@ -168,7 +165,7 @@ class Neo4jGraphStore:
     def _delete(self, document_id: str, extra_entity_ids: list[str]) -> None:
         chunk_ids = [r["id"] for r in self.run_read(q.DOCUMENT_CHUNK_IDS, {"id": document_id})]
         entity_ids = [r["id"] for r in self.run_read(q.DOCUMENT_ENTITY_IDS, {"id": document_id})]
-        entity_ids = _unique(entity_ids + extra_entity_ids)
+        entity_ids = unique(entity_ids + extra_entity_ids)
         if chunk_ids:
             self._repeat(q.STRIP_SOURCE_CHUNKS, chunk_ids=chunk_ids)
         self._repeat(q.DELETE_UNSOURCED_RELATIONS)
@@ -222,7 +219,7 @@ class Neo4jGraphStore:
         return list(found.values())
 
     def evidence(self, chunk_ids: list[str]) -> list[Evidence]:
-        rows = {r["chunk_id"]: r for r in self.run_read(q.EVIDENCE, {"ids": _unique(chunk_ids)})}
+        rows = {r["chunk_id"]: r for r in self.run_read(q.EVIDENCE, {"ids": unique(chunk_ids)})}
         return [
             Evidence(
                 chunk_id=r["chunk_id"],
@@ -232,84 +229,12 @@ class Neo4jGraphStore:
                 text=r["text"],
                 via="graph",
             )
-            for cid in _unique(chunk_ids)
+            for cid in unique(chunk_ids)
             if (r := rows.get(cid)) is not None
         ]
 
     def counts(self) -> dict[str, int]:
         return {name: int(self.run_read(stmt)[0]["n"]) for name, stmt in q.COUNTS.items()}
-
-
-def _plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str, Any]:
-    """Rows to write, grouped by label/type; raises ValueError on inconsistent input."""
-    page_numbers = {p.number for p in doc.pages}
-    chunk_ids = {c.id for c in chunks}
-    for c in chunks:
-        if c.document_id != doc.id or c.page not in page_numbers:
-            raise ValueError(f"chunk {c.id} does not belong to a page of document {doc.id}")
-    entities: dict[str, Entity] = {}
-    for e in graph.entities:
-        q.domain_name(e.type)
-        seen = entities.get(e.id)
-        if seen is not None and seen.type != e.type:
-            raise ValueError(f"entity {e.id} has two types: {seen.type}, {e.type}")
-        base = seen or Entity(id=e.id, name=e.name, type=e.type)
-        entities[e.id] = base.model_copy(
-            update={
-                "aliases": _unique(base.aliases + e.aliases),
-                "chunk_ids": _unique(base.chunk_ids + e.chunk_ids),
-                "merges": _unique(base.merges + e.merges),
-            }
-        )
-    mentions = []
-    for e in entities.values():
-        for cid in e.chunk_ids:
-            if cid not in chunk_ids:
-                raise ValueError(f"entity {e.id} cites chunk {cid} not in document {doc.id}")
-            mentions.append({"chunk_id": cid, "entity_id": e.id})
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for e in entities.values():
-        by_type.setdefault(e.type, []).append(
-            {"id": e.id, "name": e.name, "type": e.type, "aliases": e.aliases, "merges": e.merges}
-        )
-    rels: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in graph.relations:
-        q.domain_name(r.type)
-        if r.source_id not in entities or r.target_id not in entities:
-            raise ValueError(f"relation {r.source_id}-{r.type}->{r.target_id}: unknown endpoint")
-        if r.chunk_id not in chunk_ids:
-            raise ValueError(f"relation cites chunk {r.chunk_id} not in document {doc.id}")
-        row = rels.setdefault(
-            (r.source_id, r.type, r.target_id),
-            {
-                "source_id": r.source_id,
-                "target_id": r.target_id,
-                "chunk_ids": [],
-                "confidence": r.confidence,
-            },
-        )
-        row["chunk_ids"] = _unique(row["chunk_ids"] + [r.chunk_id])
-        row["confidence"] = max(row["confidence"], r.confidence)
-    rel_rows: dict[str, list[dict[str, Any]]] = {}
-    for (_, rtype, _), row in rels.items():
-        rel_rows.setdefault(rtype, []).append(row)
-    return {
-        "pages": [
-            {"id": f"{doc.id}:p{n}", "document_id": doc.id, "number": n}
-            for n in sorted(page_numbers)
-        ],
-        "chunks": [{**c.model_dump(), "page_id": f"{doc.id}:p{c.page}"} for c in chunks],
-        "entities": by_type,
-        "mentions": mentions,
-        "relations": rel_rows,
-        "document": {
-            "id": doc.id,
-            "title": doc.title,
-            "source": doc.source,
-            "sha256": doc.sha256,
-            "pages": len(doc.pages),
-        },
-    }
 
 
 @contextlib.contextmanager

@@ -1,0 +1,84 @@
+"""What writing one document means: rows per label/type, validated before anything is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kgrag.store import cypher as q
+from kgrag.types import Chunk, Document, Entity, ResolvedGraph
+
+
+def unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str, Any]:
+    """Rows to write, grouped by label/type; raises ValueError on inconsistent input."""
+    page_numbers = {p.number for p in doc.pages}
+    chunk_ids = {c.id for c in chunks}
+    for c in chunks:
+        if c.document_id != doc.id or c.page not in page_numbers:
+            raise ValueError(f"chunk {c.id} does not belong to a page of document {doc.id}")
+    entities: dict[str, Entity] = {}
+    for e in graph.entities:
+        q.domain_name(e.type)
+        seen = entities.get(e.id)
+        if seen is not None and seen.type != e.type:
+            raise ValueError(f"entity {e.id} has two types: {seen.type}, {e.type}")
+        base = seen or Entity(id=e.id, name=e.name, type=e.type)
+        entities[e.id] = base.model_copy(
+            update={
+                "aliases": unique(base.aliases + e.aliases),
+                "chunk_ids": unique(base.chunk_ids + e.chunk_ids),
+                "merges": unique(base.merges + e.merges),
+            }
+        )
+    mentions = []
+    for e in entities.values():
+        for cid in e.chunk_ids:
+            if cid not in chunk_ids:
+                raise ValueError(f"entity {e.id} cites chunk {cid} not in document {doc.id}")
+            mentions.append({"chunk_id": cid, "entity_id": e.id})
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in entities.values():
+        by_type.setdefault(e.type, []).append(
+            {"id": e.id, "name": e.name, "type": e.type, "aliases": e.aliases, "merges": e.merges}
+        )
+    rels: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in graph.relations:
+        q.domain_name(r.type)
+        if r.source_id not in entities or r.target_id not in entities:
+            raise ValueError(f"relation {r.source_id}-{r.type}->{r.target_id}: unknown endpoint")
+        if r.chunk_id not in chunk_ids:
+            raise ValueError(f"relation cites chunk {r.chunk_id} not in document {doc.id}")
+        row = rels.setdefault(
+            (r.source_id, r.type, r.target_id),
+            {
+                "source_id": r.source_id,
+                "target_id": r.target_id,
+                "chunk_ids": [],
+                "confidence": r.confidence,
+            },
+        )
+        row["chunk_ids"] = unique(row["chunk_ids"] + [r.chunk_id])
+        row["confidence"] = max(row["confidence"], r.confidence)
+    rel_rows: dict[str, list[dict[str, Any]]] = {}
+    for (_, rtype, _), row in rels.items():
+        rel_rows.setdefault(rtype, []).append(row)
+    return {
+        "pages": [
+            {"id": f"{doc.id}:p{n}", "document_id": doc.id, "number": n}
+            for n in sorted(page_numbers)
+        ],
+        "chunks": [{**c.model_dump(), "page_id": f"{doc.id}:p{c.page}"} for c in chunks],
+        "entities": by_type,
+        "mentions": mentions,
+        "relations": rel_rows,
+        "document": {
+            "id": doc.id,
+            "title": doc.title,
+            "source": doc.source,
+            "sha256": doc.sha256,
+            "pages": len(doc.pages),
+        },
+    }
