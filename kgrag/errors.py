@@ -41,3 +41,13 @@ class GraphStoreError(KgragError):
 
 class LLMOutputError(KgragError):
     """The LLM returned output that could not be parsed or repaired."""
+
+
+class IndexCorruptError(KgragError):
+    """A vector index file is missing a part, unreadable or out of step with itself."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(
+            f"vector index {path} is unusable ({detail}); run `kgrag index rebuild` "
+            "to rebuild it from the graph"
+        )

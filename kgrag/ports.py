@@ -41,6 +41,10 @@ class GraphStore(Protocol):
 
     def evidence(self, chunk_ids: list[str]) -> list[Evidence]: ...
 
+    def chunk_texts(self) -> list[tuple[str, str]]:
+        """(chunk id, text) of every chunk: what the chunk vector index is rebuilt from."""
+        ...
+
     def counts(self) -> dict[str, int]: ...
 
     def run_read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

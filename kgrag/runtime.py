@@ -45,6 +45,12 @@ class Runtime:
             self._indexes[name] = VectorIndex.open(path, self.embedder.dimension)
         return self._indexes[name]
 
+    def reset_index(self, name: str) -> VectorIndex:
+        """Replace index `name` by an empty one (saved over the old files by its `save()`)."""
+        path = self.settings.data_dir / "vectors" / name
+        self._indexes[name] = VectorIndex.empty(path, self.embedder.dimension)
+        return self._indexes[name]
+
     @cached_property
     def chat_model(self) -> ChatOpenAI:
         """One client (and connection pool) for every LLM call of this runtime."""

@@ -10,6 +10,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from kgrag.errors import IndexCorruptError
+
 
 class VectorIndex:
     """Exact inner-product search over normalised vectors (cosine similarity)."""
@@ -26,13 +28,28 @@ class VectorIndex:
         """Load the index at `path` (``.faiss`` + ``.ids.json``) or start an empty one."""
         index = cls(path, dimension)
         faiss_file, ids_file = index._files()
-        if faiss_file.exists() and ids_file.exists():
-            index.index = faiss.read_index(str(faiss_file))
-            index.ids = json.loads(ids_file.read_text(encoding="utf-8"))
+        if faiss_file.exists() != ids_file.exists():
+            missing = ids_file if faiss_file.exists() else faiss_file
+            raise IndexCorruptError(str(path), f"{missing.name} is missing")
+        if faiss_file.exists():
+            try:
+                index.index = faiss.read_index(str(faiss_file))
+                index.ids = json.loads(ids_file.read_text(encoding="utf-8"))
+            except (RuntimeError, ValueError, OSError) as exc:  # faiss raises RuntimeError
+                raise IndexCorruptError(str(path), f"cannot be read: {exc}") from exc
             if index.index.ntotal != len(index.ids) or index.index.d != dimension:
-                raise ValueError(f"vector index {path} is inconsistent; delete it and re-ingest")
+                raise IndexCorruptError(
+                    str(path),
+                    f"{index.index.ntotal} vectors of dimension {index.index.d} for "
+                    f"{len(index.ids)} ids, expected dimension {dimension}",
+                )
         index._positions = {id_: i for i, id_ in enumerate(index.ids)}
         return index
+
+    @classmethod
+    def empty(cls, path: Path, dimension: int) -> VectorIndex:
+        """A new, empty index at `path` (replaces the files on `save()`)."""
+        return cls(path, dimension)
 
     def __len__(self) -> int:
         return len(self.ids)

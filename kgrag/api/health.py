@@ -33,7 +33,7 @@ def _probe(rt: Any) -> dict[str, Any]:
             "chunks": len(rt.index("chunks")),
             "entities": len(rt.index("entities")),
         }
-    except (OSError, ValueError) as exc:
+    except (OSError, KgragError) as exc:
         report["indexes"] = {"ok": False, "error": str(exc)}
     return report
 

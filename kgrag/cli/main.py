@@ -1,4 +1,4 @@
-"""kgrag's command line: ingest, ask, serve, demo, setup; `graph`, `llm`, `schema`, `entities`."""
+"""kgrag's command line: ingest, ask, serve, demo, setup, and the sub-command groups."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, get_args
 import typer
 import yaml
 
-from kgrag.cli import entities, graph, llm, schema
+from kgrag.cli import entities, graph, index, llm, schema
 from kgrag.cli.progress import ingest_with_progress
 from kgrag.cli.render import console, err_console, ingest_table, print_answer, print_trace
 from kgrag.errors import ConfigError, KgragError
@@ -26,6 +26,7 @@ app.add_typer(graph.app, name="graph")
 app.add_typer(llm.app, name="llm")
 app.add_typer(schema.app, name="schema")
 app.add_typer(entities.app, name="entities")
+app.add_typer(index.app, name="index")
 
 SAMPLES = REPO_ROOT / "samples"
 

@@ -17,6 +17,7 @@ from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
 from kgrag.types import Chunk, Document, IngestResult, IngestStatus
 
+REBUILD_BATCH = 256  # chunks embedded per step of `rebuild_indexes`
 # (document name, chunks done, chunks total)
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -208,6 +209,23 @@ class IngestPipeline:
         chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefixes)])
         chunk_index.save()
         self.sync_entity_index()
+
+    def rebuild_indexes(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Re-embed every chunk and entity name of the graph into fresh indexes (lost or
+        damaged index files; another embedding model)."""
+        with self.rt.lock:
+            chunks = self.rt.store.chunk_texts()
+            chunk_index = self.rt.reset_index("chunks")
+            for start in range(0, len(chunks), REBUILD_BATCH):
+                batch = chunks[start : start + REBUILD_BATCH]
+                chunk_index.add(
+                    [i for i, _ in batch], self.rt.embedder.embed([t for _, t in batch])
+                )
+                if progress:
+                    progress(start + len(batch), len(chunks))
+            chunk_index.save()
+            self.rt.reset_index("entities")
+            self.sync_entity_index()
 
     def sync_entity_index(self) -> None:
         """Make the entity-name index hold exactly the graph's entity names and aliases."""

@@ -220,6 +220,8 @@ MATCH (m)-[r]-(:Entity)
     + _TRIPLE
 )
 
+ALL_CHUNKS = "MATCH (c:Chunk) RETURN c.id AS id, c.text AS text ORDER BY id"
+
 EVIDENCE = """
 UNWIND $ids AS id
 MATCH (c:Chunk {id: id})

@@ -233,6 +233,9 @@ class Neo4jGraphStore:
             if (r := rows.get(cid)) is not None
         ]
 
+    def chunk_texts(self) -> list[tuple[str, str]]:
+        return [(r["id"], r["text"]) for r in self.run_read(q.ALL_CHUNKS)]
+
     def counts(self) -> dict[str, int]:
         return {name: int(self.run_read(stmt)[0]["n"]) for name, stmt in q.COUNTS.items()}
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kgrag.embed import SentenceEmbedder
+from kgrag.errors import IndexCorruptError
 from kgrag.retrieve.link import EntityLinker, entity_index_key
 from kgrag.vectors import VectorIndex
 
@@ -28,13 +29,32 @@ def test_index_adds_once_removes_and_survives_reload(tmp_path: Path):
     assert np.allclose(reloaded.vector("a"), vectors[0])
 
 
-def test_inconsistent_index_files_are_refused(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("damage", "detail"),
+    [
+        (lambda d: (d / "v.ids.json").write_text('["a", "b"]'), "1 vectors of dimension 4 for 2"),
+        (lambda d: (d / "v.faiss").write_bytes(b"not a faiss index"), "cannot be read"),
+        (lambda d: (d / "v.ids.json").write_text("[oops"), "cannot be read"),
+        (lambda d: (d / "v.ids.json").unlink(), "v.ids.json is missing"),
+        (lambda d: (d / "v.faiss").unlink(), "v.faiss is missing"),
+    ],
+)
+def test_damaged_index_files_are_refused_with_the_way_out(tmp_path: Path, damage, detail):
     index = VectorIndex.open(tmp_path / "v", 4)
     index.add(["a"], np.eye(4, dtype="float32")[:1])
     index.save()
-    (tmp_path / "v.ids.json").write_text('["a", "b"]')
-    with pytest.raises(ValueError, match="inconsistent"):
+    damage(tmp_path)
+    with pytest.raises(IndexCorruptError, match="kgrag index rebuild") as caught:
         VectorIndex.open(tmp_path / "v", 4)
+    assert detail in str(caught.value)
+
+
+def test_an_index_of_another_dimension_is_refused(tmp_path: Path):
+    index = VectorIndex.open(tmp_path / "v", 4)
+    index.add(["a"], np.eye(4, dtype="float32")[:1])
+    index.save()
+    with pytest.raises(IndexCorruptError, match="expected dimension 8"):
+        VectorIndex.open(tmp_path / "v", 8)
 
 
 def _linker(tmp_path: Path, embedder: SentenceEmbedder, threshold: float) -> EntityLinker:

@@ -1,0 +1,56 @@
+"""Lost or damaged vector indexes: refused with the way out, then rebuilt from the graph."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgrag.errors import IndexCorruptError
+from kgrag.ingest.pipeline import IngestPipeline
+from kgrag.prompts import Prompts
+from kgrag.retrieve.link import entity_index_key
+from kgrag.runtime import Runtime
+from kgrag.schema import GraphSchema
+from kgrag.settings import Settings
+from kgrag.store.neo4j_store import Neo4jGraphStore
+from tests.integration.test_graph_store import C1, D1, G1
+
+pytestmark = pytest.mark.integration
+
+
+def _runtime(settings: Settings, store: Neo4jGraphStore) -> Runtime:
+    return Runtime(
+        settings,
+        GraphSchema.from_file(settings.schema_path),
+        Prompts.load(settings.prompts_dir),
+        store,
+        llm_base_url=None,
+    )
+
+
+def test_damaged_indexes_are_rebuilt_from_the_graph(
+    graph_store: Neo4jGraphStore, graph_settings: Settings
+):
+    graph_store.clear()
+    graph_store.write_document(D1, C1, G1)
+    rt = _runtime(graph_settings, graph_store)
+    IngestPipeline(rt).rebuild_indexes()
+    query = rt.embedder.embed(["Where is Acme located?"])
+    expected = rt.index("chunks").search(query, 1)[0][0][0]
+    assert sorted(rt.index("chunks").ids) == sorted(c.id for c in C1)
+    names = {entity_index_key(e.id, n) for e in G1.entities for n in (e.name, *e.aliases)}
+    assert set(rt.index("entities").ids) == names
+
+    vectors = graph_settings.data_dir / "vectors"
+    (vectors / "chunks.faiss").write_bytes(b"\x00garbage")
+    with pytest.raises(IndexCorruptError, match="kgrag index rebuild"):
+        _runtime(graph_settings, graph_store).index("chunks")
+
+    fresh = _runtime(graph_settings, graph_store)
+    progress: list[tuple[int, int]] = []
+    IngestPipeline(fresh).rebuild_indexes(lambda done, total: progress.append((done, total)))
+    assert progress[-1] == (len(C1), len(C1))
+    reopened = _runtime(graph_settings, graph_store)  # from the files just written
+    assert sorted(reopened.index("chunks").ids) == sorted(c.id for c in C1)
+    assert reopened.index("chunks").search(query, 1)[0][0][0] == expected
+    assert set(reopened.index("entities").ids) == names
+    assert graph_store.counts()["chunks"] == len(C1)  # the graph was only read
