@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     )
 
     # API
+    api_key: SecretStr | None = Field(
+        None, description="When set, every route but /health needs `Authorization: Bearer <key>`."
+    )
     max_upload_mb: float = Field(20.0, gt=0)
 
     @field_validator("chunk_overlap")

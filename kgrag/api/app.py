@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from kgrag.api import chat, documents, health
+from kgrag.api.deps import require_api_key
 from kgrag.api.jobs import IngestJobs
 from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError
 from kgrag.runtime import open_runtime
@@ -29,8 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.jobs.shutdown()
 
     app = FastAPI(title="kgrag", version="0.1.0", lifespan=lifespan)
-    app.include_router(chat.router)
-    app.include_router(documents.router)
+    protected = [Depends(require_api_key)]
+    app.include_router(chat.router, dependencies=protected)
+    app.include_router(documents.router, dependencies=protected)
     app.include_router(health.router)
 
     @app.exception_handler(KgragError)

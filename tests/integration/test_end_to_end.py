@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from kgrag.answer import NO_ANSWER
 from kgrag.api.app import create_app
@@ -207,6 +208,17 @@ def test_http_api_health_chat_and_uploads(e2e_settings: Settings, first_ingest):
         assert client.post("/documents", files={"file": ("big.txt", big)}).status_code == 413
         titles = {d["title"] for d in client.get("/documents").json()}
         assert "Halden Instruments Handbook" in titles
+
+
+def test_api_key_is_required_when_configured(e2e_settings: Settings, first_ingest):
+    locked = e2e_settings.model_copy(update={"api_key": SecretStr("s3cret-key")})
+    with TestClient(create_app(locked)) as client:
+        assert client.get("/health").status_code == 200  # probes stay open
+        assert client.get("/documents").status_code == 401
+        wrong = {"Authorization": "Bearer guess"}
+        assert client.post("/chat", json={"question": "x"}, headers=wrong).status_code == 401
+        ok = client.get("/documents", headers={"Authorization": "Bearer s3cret-key"})
+        assert ok.status_code == 200 and ok.json()
 
 
 def test_unreachable_llm_is_reported_by_health_and_chat(e2e_settings: Settings, first_ingest):
