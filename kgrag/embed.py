@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,10 @@ class SentenceEmbedder:
     """Loads a sentence-transformers model from a local directory; never reaches a hub."""
 
     def __init__(self, model_path: Path | None = None, *, batch_size: int = 64) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, before the import
         from sentence_transformers import SentenceTransformer
 
         self.model_path = model_path or default_model_path()
-        self.model = SentenceTransformer(str(self.model_path), device="cpu")
+        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -13,8 +13,6 @@ from collections import Counter, defaultdict
 from kgrag.ingest.entity_match import EmbedFn, entity_key, find_matches
 from kgrag.types import Entity, ExtractedGraph, Relation, ResolvedGraph
 
-__all__ = ["entity_key", "resolve"]
-
 
 def resolve(
     graphs: list[ExtractedGraph],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kgrag.ingest.resolve import entity_key
+from kgrag.ingest.entity_match import entity_key
 from kgrag.ports import Embedder
 from kgrag.types import LinkedEntity
 from kgrag.vectors import VectorIndex

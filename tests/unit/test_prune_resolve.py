@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from kgrag.ingest.entity_match import entity_key
 from kgrag.ingest.prune import prune
-from kgrag.ingest.resolve import entity_key, resolve
+from kgrag.ingest.resolve import resolve
 from kgrag.schema import GraphSchema
 from kgrag.types import DropReason, ExtractedGraph, ExtractedNode, ExtractedRelationship
 
