@@ -44,7 +44,7 @@ class AnswerWriter:
     def answer(self, context: RetrievedContext) -> Answer:
         trace = dict(context.trace)
         if not context.evidence:
-            return Answer(question=context.question, text=NO_ANSWER, supported=False, trace=trace)
+            return _unsupported(context, trace)
         messages = [
             SystemMessage(self.prompts.render("answer_system")),
             HumanMessage(
@@ -81,6 +81,7 @@ class AnswerWriter:
             supported=True,
             citations=[_citation(e, reply.answer, context.question) for e in cited],
             triples=context.triples,
+            inferred=context.inferred,
             evidence=context.evidence,
             trace=trace,
         )
@@ -110,13 +111,19 @@ def _unsupported(context: RetrievedContext, trace: dict[str, Any]) -> Answer:
         supported=False,
         evidence=context.evidence,
         triples=context.triples,
+        inferred=context.inferred,
         trace=trace,
     )
 
 
 def _facts(context: RetrievedContext) -> str:
-    """Graph triples, then the rows of the generated Cypher query, one line each."""
-    lines = [f"- {t.subject} -[{t.predicate}]-> {t.object}" for t in context.triples]
+    """Graph triples (with their KGE plausibility when scored), then the rows of the generated
+    Cypher query, one line each. Inferred links are not facts and never go in."""
+    lines = [
+        f"- {t.subject} -[{t.predicate}]-> {t.object}"
+        + ("" if t.plausibility is None else f" (plausibility {t.plausibility:.2f})")
+        for t in context.triples
+    ]
     lines += [
         "- query result: " + ", ".join(f"{k} = {v}" for k, v in row.items())
         for row in context.cypher_rows

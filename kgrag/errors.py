@@ -51,3 +51,7 @@ class IndexCorruptError(KgragError):
             f"vector index {path} is unusable ({detail}); run `kgrag index rebuild` "
             "to rebuild it from the graph"
         )
+
+
+class KgeError(KgragError):
+    """No usable KGE model: none trained, unreadable, or nothing to train on."""

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kgrag.types import Chunk, Document, Entity, Evidence, ResolvedGraph, Triple
+from kgrag.types import Chunk, Document, Edge, Entity, Evidence, ResolvedGraph, Triple
 
 
 class Embedder(Protocol):
@@ -38,6 +38,10 @@ class GraphStore(Protocol):
     def entities(self) -> list[Entity]: ...
 
     def neighbourhood(self, entity_ids: list[str], hops: int, limit: int) -> list[Triple]: ...
+
+    def edges(self) -> list[Edge]:
+        """Every domain relationship by entity ids (what a KGE model trains on)."""
+        ...
 
     def evidence(self, chunk_ids: list[str]) -> list[Evidence]: ...
 

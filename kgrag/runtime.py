@@ -7,10 +7,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from langchain_openai import ChatOpenAI
 
 from kgrag.embed import SentenceEmbedder
+from kgrag.errors import KgeError
+from kgrag.kge.model import KgeModel
+from kgrag.kge.rank import KgeRanker
 from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import check_llm, make_chat_model
 from kgrag.ports import GraphStore
@@ -51,6 +55,31 @@ class Runtime:
         self._indexes[name] = VectorIndex.empty(path, self.embedder.dimension)
         return self._indexes[name]
 
+    @property
+    def kge_dir(self) -> Path:
+        return self.settings.data_dir / "kge"
+
+    @cached_property
+    def kge_ranker(self) -> KgeRanker:
+        """The saved KGE model (checked for staleness against the graph once), or none."""
+        s = self.settings
+        try:
+            model = KgeModel.load(self.kge_dir)
+        except KgeError:
+            model = None
+        return KgeRanker(
+            model,
+            self.embedder,
+            top_k=s.kge_top_k,
+            predictions=s.kge_predictions,
+            staleness=model.staleness(self.store.edges()) if model is not None else None,
+        )
+
+    def set_kge_model(self, model: KgeModel) -> None:
+        """Save a newly trained model and use it from now on."""
+        model.save(self.kge_dir)
+        self.__dict__.pop("kge_ranker", None)
+
     @cached_property
     def chat_model(self) -> ChatOpenAI:
         """One client (and connection pool) for every LLM call of this runtime."""
@@ -90,6 +119,7 @@ class Runtime:
             max_evidence=s.max_evidence_chunks,
             strategies=list(strategies),
             text2cypher=text2cypher,
+            kge=self.kge_ranker if "kge" in strategies else None,
         )
 
 

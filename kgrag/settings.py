@@ -17,7 +17,8 @@ from pydantic_settings import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-Strategy = Literal["cypher", "graph", "vector"]
+Strategy = Literal["cypher", "graph", "kge", "vector"]
+KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
 
 
 class Settings(BaseSettings):
@@ -83,6 +84,20 @@ class Settings(BaseSettings):
     cypher_max_rows: int = Field(50, ge=1, description="LIMIT forced on generated Cypher.")
     cypher_timeout_s: float = Field(10.0, gt=0, description="Timeout of a generated query.")
     cypher_repairs: int = Field(2, ge=0, description="Re-asks after a refused/failed query.")
+    kge_model: KgeModelName = "RotatE"
+    kge_dim: int = Field(128, ge=2, description="Embedding dimension of the KGE model.")
+    kge_epochs: int = Field(200, ge=1)
+    kge_learning_rate: float = Field(0.01, gt=0)
+    kge_negatives: int = Field(16, ge=1, description="Negative samples per training triple.")
+    kge_threads: int = Field(1, ge=1, description="torch threads for KGE training.")
+    kge_device: str = Field("cpu", description="torch device for KGE training, e.g. cuda.")
+    kge_top_k: int = Field(12, ge=1, description="Triples the `kge` strategy keeps.")
+    kge_predictions: int = Field(
+        3, ge=0, description="Inferred (predicted, not extracted) links shown per question."
+    )
+    kge_retrain_after_ingest: bool = Field(
+        False, description="`kgrag ingest` retrains the KGE model when the graph changed."
+    )
     verify_answers: bool = Field(
         True, description="Second LLM call: do the cited passages state it?"
     )

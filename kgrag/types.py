@@ -98,6 +98,24 @@ class Triple(BaseModel):
     predicate: str
     object: str
     source_chunks: list[str] = []
+    subject_id: str = ""
+    object_id: str = ""
+    # KGE plausibility: the share of entities the model ranks below this object for
+    # (subject, predicate); None when no KGE model scored it.
+    plausibility: float | None = None
+    inferred: bool = False  # predicted by the KGE model, not stated in any document
+
+
+class Edge(BaseModel):
+    """One domain relationship by entity ids, with endpoint types (the KGE training data)."""
+
+    head: str
+    relation: str
+    tail: str
+    head_type: str
+    tail_type: str
+    head_name: str
+    tail_name: str
 
 
 class Evidence(BaseModel):
@@ -123,6 +141,7 @@ class RetrievedContext(BaseModel):
     linked: list[LinkedEntity] = []
     triples: list[Triple] = []
     cypher_rows: list[dict[str, Any]] = []  # rows of the guarded, LLM-written Cypher query
+    inferred: list[Triple] = []  # KGE link predictions, never mixed with extracted triples
     evidence: list[Evidence] = []
     trace: dict[str, Any] = {}
 
@@ -141,6 +160,7 @@ class Answer(BaseModel):
     supported: bool
     citations: list[Citation] = []
     triples: list[Triple] = []
+    inferred: list[Triple] = []  # KGE link predictions: not stated by any document
     evidence: list[Evidence] = []
     trace: dict[str, Any] = {}
 

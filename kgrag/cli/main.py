@@ -9,10 +9,11 @@ from typing import Annotated, get_args
 import typer
 import yaml
 
-from kgrag.cli import entities, graph, index, llm, schema
+from kgrag.cli import entities, graph, index, kge, llm, schema
 from kgrag.cli.progress import ingest_with_progress
 from kgrag.cli.render import console, err_console, ingest_table, print_answer, print_trace
 from kgrag.errors import ConfigError, KgragError
+from kgrag.kge.train import KgeConfig
 from kgrag.qa import answer_question
 from kgrag.runtime import open_runtime
 from kgrag.settings import REPO_ROOT, Settings, Strategy
@@ -27,6 +28,7 @@ app.add_typer(llm.app, name="llm")
 app.add_typer(schema.app, name="schema")
 app.add_typer(entities.app, name="entities")
 app.add_typer(index.app, name="index")
+app.add_typer(kge.app, name="kge")
 
 SAMPLES = REPO_ROOT / "samples"
 
@@ -34,9 +36,13 @@ SAMPLES = REPO_ROOT / "samples"
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")]) -> None:
     """Read, chunk, extract and store documents (re-ingesting unchanged files does nothing)."""
-    with open_runtime(Settings()) as rt:
+    settings = Settings()
+    with open_runtime(settings) as rt:
         results = ingest_with_progress(rt, paths)
-    console.print(ingest_table(results))
+        console.print(ingest_table(results))
+        changed = any(r.status is IngestStatus.INGESTED for r in results)
+        if changed and settings.kge_retrain_after_ingest:
+            kge.train_and_save(rt, KgeConfig.from_settings(settings))
     failed = [r for r in results if r.status is IngestStatus.FAILED]
     if failed:
         err_console.print(f"[red]{len(failed)} of {len(results)} file(s) failed[/]")
@@ -49,7 +55,9 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     strategy: Annotated[
         list[str] | None,
-        typer.Option(help="cypher, graph or vector; repeat for several (default: configured)."),
+        typer.Option(
+            help="cypher, graph, kge or vector; repeat for several (default: configured)."
+        ),
     ] = None,
     trace: Annotated[bool, typer.Option(help="Also print what each strategy found.")] = False,
 ) -> None:
@@ -57,7 +65,7 @@ def ask(
     unknown = set(strategy or []) - set(get_args(Strategy))
     if unknown:
         raise ConfigError(
-            f"unknown strategy {', '.join(sorted(unknown))}: use cypher, graph, vector"
+            f"unknown strategy {', '.join(sorted(unknown))}: use {', '.join(get_args(Strategy))}"
         )
     settings = Settings(strategies=strategy) if strategy else Settings()
     with open_runtime(settings) as rt:

@@ -47,7 +47,12 @@ def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:
     if show_evidence and answer.triples:
         console.print("  [bold]graph facts[/]")
         for t in answer.triples[:10]:
-            console.print(f"    {t.subject} -[{t.predicate}]-> {t.object}")
+            kge = "" if t.plausibility is None else f" [dim](KGE {t.plausibility:.2f})[/]"
+            console.print(f"    {t.subject} -[{t.predicate}]-> {t.object}{kge}")
+    if show_evidence and answer.inferred:
+        console.print("  [bold]inferred links[/] [dim](KGE predictions, not in any document)[/]")
+        for t in answer.inferred:
+            console.print(f"    {t.subject} -[{t.predicate}]-> {t.object} ({t.plausibility:.2f})")
     if show_evidence and answer.evidence:
         console.print("  [bold]evidence[/]")
         for e in answer.evidence:
@@ -69,6 +74,12 @@ def print_trace(answer: Answer) -> None:
     for attempt in trace.get("cypher", {}).get("attempts", []):
         outcome = attempt["error"] or f"{attempt['rows']} row(s)"
         console.print(f"  [bold]cypher[/] {attempt['query']}\n    [dim]-> {outcome}[/]")
+    kge = trace.get("kge")
+    if kge is not None:
+        console.print(
+            f"  [bold]kge[/] model {kge.get('model') or '-'}, stale {kge.get('stale')}, "
+            f"scored {kge.get('scored', 0)} triples, kept {len(kge.get('kept', []))}"
+        )
     console.print(
         f"  [bold]graph[/] {trace.get('triples', 0)} triples, {trace.get('graph_chunks', 0)} "
         f"chunks; [bold]vector[/] {len(trace.get('vector_chunks', []))} chunks"

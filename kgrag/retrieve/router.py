@@ -1,8 +1,10 @@
 """Retrieve: question -> RetrievedContext from the configured strategies.
 
 `cypher`: an LLM-written, guarded read query (text2cypher.py); `graph`: triples around the
-linked entities and the chunks they cite; `vector`: chunks similar to the question. Chunks
-are reranked into the evidence the answer cites; the trace says what each strategy found.
+linked entities and the chunks they cite; `kge`: those triples ranked by KGE plausibility ×
+relevance, plus the model's inferred links (kge/rank.py); `vector`: chunks similar to the
+question. Chunks are reranked into the evidence the answer cites; the trace says what each
+strategy found.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections import Counter
 
 import numpy as np
 
+from kgrag.kge.rank import KgeRanker
 from kgrag.ports import Embedder, GraphStore
 from kgrag.retrieve.link import EntityLinker
 from kgrag.retrieve.text2cypher import TextToCypher
@@ -37,6 +40,7 @@ class Retriever:
         max_evidence: int,
         strategies: list[str],
         text2cypher: TextToCypher | None = None,
+        kge: KgeRanker | None = None,
     ) -> None:
         self.store = store
         self.linker = linker
@@ -48,6 +52,7 @@ class Retriever:
         self.max_evidence = max_evidence
         self.strategies = strategies
         self.text2cypher = text2cypher if "cypher" in strategies else None
+        self.kge = kge if "kge" in strategies else None
 
     def retrieve(self, question: str) -> RetrievedContext:
         timings: dict[str, float] = {}
@@ -63,18 +68,24 @@ class Retriever:
             trace["cypher"] = cypher.model_dump()
             timings["cypher_s"] = cypher.seconds
 
+        query = self.embedder.embed([question])
         start = time.perf_counter()
         entity_ids = [e.entity_id for e in linked]
         triples = (
             self.store.neighbourhood(entity_ids, self.hops, self.max_triples)
-            if linked and "graph" in self.strategies
+            if linked and ("graph" in self.strategies or self.kge is not None)
             else []
         )
-        cited = Counter(c for t in triples for c in t.source_chunks)
         timings["graph_s"] = time.perf_counter() - start
+        inferred = []
+        if self.kge is not None:
+            start = time.perf_counter()
+            triples, trace["kge"] = self.kge.rank(query[0], triples)
+            inferred = self.kge.infer(entity_ids)
+            timings["kge_s"] = time.perf_counter() - start
+        cited = Counter(c for t in triples for c in t.source_chunks)
 
         start = time.perf_counter()
-        query = self.embedder.embed([question])
         vector_hits = (
             dict(self.chunk_index.search(query, self.top_k_chunks)[0])
             if "vector" in self.strategies
@@ -99,6 +110,7 @@ class Retriever:
             linked=linked,
             triples=triples,
             cypher_rows=rows,
+            inferred=inferred,
             evidence=evidence,
             trace={
                 **trace,

@@ -220,6 +220,13 @@ MATCH (m)-[r]-(:Entity)
     + _TRIPLE
 )
 
+# Every domain relationship as ids, with the endpoint types (the KGE training set).
+ENTITY_TRIPLES = """
+MATCH (a:Entity)-[r]->(b:Entity)
+RETURN a.id AS head, type(r) AS relation, b.id AS tail, a.type AS head_type, b.type AS tail_type,
+       a.name AS head_name, b.name AS tail_name
+"""
+
 ALL_CHUNKS = "MATCH (c:Chunk) RETURN c.id AS id, c.text AS text ORDER BY id"
 
 EVIDENCE = """

@@ -14,7 +14,7 @@ from kgrag.errors import GraphStoreError, ServiceUnavailableError
 from kgrag.store import cypher as q
 from kgrag.store.arcadedb import EmbeddedArcadeDB
 from kgrag.store.write_plan import unique, write_plan
-from kgrag.types import Chunk, Document, Entity, Evidence, ResolvedGraph, Triple
+from kgrag.types import Chunk, Document, Edge, Entity, Evidence, ResolvedGraph, Triple
 
 log = logging.getLogger(__name__)
 SERVICE = "graph store"
@@ -215,6 +215,8 @@ class Neo4jGraphStore:
                         predicate=r["predicate"],
                         object=r["object"],
                         source_chunks=list(r["source_chunks"] or []),
+                        subject_id=r["subject_id"],
+                        object_id=r["object_id"],
                     )
         return list(found.values())
 
@@ -232,6 +234,9 @@ class Neo4jGraphStore:
             for cid in unique(chunk_ids)
             if (r := rows.get(cid)) is not None
         ]
+
+    def edges(self) -> list[Edge]:
+        return [Edge(**r) for r in self.run_read(q.ENTITY_TRIPLES)]
 
     def chunk_texts(self) -> list[tuple[str, str]]:
         return [(r["id"], r["text"]) for r in self.run_read(q.ALL_CHUNKS)]
