@@ -72,23 +72,26 @@ def status() -> None:
     console.print("[green]up to date with the graph[/]")
 
 
+def _best_match(linker: EntityLinker, text: str) -> list[str]:
+    """The entities named exactly by `text`, else the most similar one."""
+    linked = linker.link(text)
+    if not linked:
+        raise KgeError(f"no entity matches {text!r}")
+    exact = [e.entity_id for e in linked if e.method == "exact"]
+    return exact or [max(linked, key=lambda e: e.score).entity_id]
+
+
 @app.command()
 def predict(
     entity: Annotated[str, typer.Argument(help="An entity name, alias or id.")],
-    k: Annotated[int, typer.Option(min=1, help="How many links.")] = 5,
+    k: Annotated[int, typer.Option("--top", "-k", min=1, help="How many links.")] = 5,
 ) -> None:
     """Links the model finds plausible that no document states (inferred, not facts)."""
     settings = Settings()
     with open_runtime(settings, with_llm=False) as rt:
         model = KgeModel.load(rt.kge_dir)
         linker = EntityLinker(rt.index("entities"), rt.embedder, threshold=settings.link_threshold)
-        ids = (
-            [entity]
-            if entity in model.meta.entity_to_id
-            else [e.entity_id for e in linker.link(entity)]
-        )
-        if not ids:
-            raise KgeError(f"no entity matches {entity!r}")
+        ids = [entity] if entity in model.meta.entity_to_id else _best_match(linker, entity)
         links = model.predict(ids, k)
     table = Table("subject", "relationship", "object", "plausibility", title="inferred links")
     for t in links:
