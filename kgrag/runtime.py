@@ -20,10 +20,12 @@ from kgrag.llm.openai_compat import check_llm, make_chat_model
 from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts
 from kgrag.retrieve.link import EntityLinker
+from kgrag.retrieve.relations import RelationLinker
 from kgrag.retrieve.router import Retriever
 from kgrag.retrieve.text2cypher import CypherExamples, TextToCypher
 from kgrag.schema import GraphSchema
 from kgrag.settings import Settings, Strategy
+from kgrag.store import cypher as q
 from kgrag.store.neo4j_store import open_graph_store
 from kgrag.vectors import VectorIndex
 
@@ -37,6 +39,7 @@ class Runtime:
     llm_base_url: str | None
     _indexes: dict[str, VectorIndex] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)  # guards index updates/reads
+    _relation_linker: tuple[str, RelationLinker] | None = None  # (relationship names, linker)
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -91,6 +94,19 @@ class Runtime:
     def cypher_examples(self) -> CypherExamples:
         return CypherExamples(self.settings.prompts_dir / "cypher_examples.yaml", self.embedder)
 
+    def relation_linker(self) -> RelationLinker:
+        """Linker over the schema's relationship types (with aliases) and those in the graph."""
+        names = {r.name: list(r.aliases) for r in self.schema.relationship_types}
+        for row in self.store.run_read(q.RELATIONSHIP_TYPE_COUNTS):
+            names.setdefault(row["type"], [])
+        key = repr(sorted(names.items()))
+        if self._relation_linker is None or self._relation_linker[0] != key:
+            linker = RelationLinker(
+                names, self.embedder, threshold=self.settings.relation_link_threshold
+            )
+            self._relation_linker = (key, linker)
+        return self._relation_linker[1]
+
     def retriever(self, strategies: list[Strategy] | None = None) -> Retriever:
         """The retriever for these strategies (default: the configured ones)."""
         s = self.settings
@@ -120,6 +136,7 @@ class Runtime:
             strategies=list(strategies),
             text2cypher=text2cypher,
             kge=self.kge_ranker if "kge" in strategies else None,
+            relation_linker=self.relation_linker(),
         )
 
 

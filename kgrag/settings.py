@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Embeddings and retrieval
     embedding_model_path: Path | None = Field(None, description="sentence-transformers model dir.")
     link_threshold: float = Field(0.72, ge=0, le=1)
+    relation_link_threshold: float = Field(
+        0.6, ge=0, le=1, description="Cosine for linking a question phrase to a relationship type."
+    )
     hops: Literal[1, 2] = 2
     max_triples: int = Field(40, ge=1)
     top_k_chunks: int = Field(4, ge=1)

@@ -136,9 +136,16 @@ class LinkedEntity(BaseModel):
     method: str  # "exact" | "vector"
 
 
+class LinkedRelation(BaseModel):
+    mention: str
+    type: str
+    score: float
+
+
 class RetrievedContext(BaseModel):
     question: str
     linked: list[LinkedEntity] = []
+    relations: list[LinkedRelation] = []  # relationship types the question asks about
     triples: list[Triple] = []
     cypher_rows: list[dict[str, Any]] = []  # rows of the guarded, LLM-written Cypher query
     inferred: list[Triple] = []  # KGE link predictions, never mixed with extracted triples

@@ -65,7 +65,7 @@ class EntityLinker:
         return found
 
     def _similar(self, question: str) -> list[LinkedEntity]:
-        spans = self._spans(question)
+        spans = question_spans(question, self.max_span)
         if not spans or not len(self.index):
             return []
         hits = self.index.search(self.embedder.embed(spans), k=1)
@@ -84,13 +84,15 @@ class EntityLinker:
                 )
         return found
 
-    def _spans(self, question: str) -> list[str]:
-        tokens = _TOKEN.findall(question)
-        spans = set()
-        for size in range(1, self.max_span + 1):
-            for i in range(len(tokens) - size + 1):
-                words = tokens[i : i + size]
-                if words[0].lower() in _STOPWORDS or words[-1].lower() in _STOPWORDS:
-                    continue
-                spans.add(" ".join(words))
-        return sorted(spans)
+
+def question_spans(question: str, max_span: int) -> list[str]:
+    """Every run of up to `max_span` words that neither starts nor ends with a stopword."""
+    tokens = _TOKEN.findall(question)
+    spans = set()
+    for size in range(1, max_span + 1):
+        for i in range(len(tokens) - size + 1):
+            words = tokens[i : i + size]
+            if words[0].lower() in _STOPWORDS or words[-1].lower() in _STOPWORDS:
+                continue
+            spans.add(" ".join(words))
+    return sorted(spans)

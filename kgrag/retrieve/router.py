@@ -9,19 +9,27 @@ strategy found.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
+from kgrag.errors import KgragError
 from kgrag.kge.rank import KgeRanker
 from kgrag.ports import Embedder, GraphStore
 from kgrag.retrieve.link import EntityLinker
+from kgrag.retrieve.relations import RelationLinker
 from kgrag.retrieve.text2cypher import TextToCypher
-from kgrag.types import RetrievedContext
+from kgrag.types import RetrievedContext, Triple
 from kgrag.vectors import VectorIndex
 
 GRAPH_BONUS = 0.1  # added per triple (up to 3) that cites a chunk
+RELATION_BONUS = 0.1  # added when such a triple has a relationship type the question asks about
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Retriever:
@@ -41,6 +49,7 @@ class Retriever:
         strategies: list[str],
         text2cypher: TextToCypher | None = None,
         kge: KgeRanker | None = None,
+        relation_linker: RelationLinker | None = None,
     ) -> None:
         self.store = store
         self.linker = linker
@@ -53,37 +62,40 @@ class Retriever:
         self.strategies = strategies
         self.text2cypher = text2cypher if "cypher" in strategies else None
         self.kge = kge if "kge" in strategies else None
+        self.relation_linker = relation_linker
 
     def retrieve(self, question: str) -> RetrievedContext:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         linked = self.linker.link(question)
+        relations = self.relation_linker.link(question) if self.relation_linker else []
         timings["link_s"] = time.perf_counter() - start
 
         trace: dict = {}
         rows: list[dict] = []
         if self.text2cypher is not None:
-            cypher = self.text2cypher.run(question, linked)
-            rows = cypher.rows
-            trace["cypher"] = cypher.model_dump()
-            timings["cypher_s"] = cypher.seconds
+            cypher = self._fallible("cypher", trace, lambda: self.text2cypher.run(question, linked))
+            if cypher is not None:
+                rows = cypher.rows
+                trace["cypher"] = cypher.model_dump()
+                timings["cypher_s"] = cypher.seconds
 
         query = self.embedder.embed([question])
         start = time.perf_counter()
         entity_ids = [e.entity_id for e in linked]
-        triples = (
-            self.store.neighbourhood(entity_ids, self.hops, self.max_triples)
-            if linked and ("graph" in self.strategies or self.kge is not None)
-            else []
-        )
+        triples = self._graph_triples(entity_ids, [r.type for r in relations])
         timings["graph_s"] = time.perf_counter() - start
-        inferred = []
+        inferred: list[Triple] = []
         if self.kge is not None:
             start = time.perf_counter()
-            triples, trace["kge"] = self.kge.rank(query[0], triples)
-            inferred = self.kge.infer(entity_ids)
+            ranked_triples = self._fallible("kge", trace, lambda: self.kge.rank(query[0], triples))
+            if ranked_triples is not None:
+                triples, trace["kge"] = ranked_triples
+                inferred = self._fallible("kge", trace, lambda: self.kge.infer(entity_ids)) or []
             timings["kge_s"] = time.perf_counter() - start
         cited = Counter(c for t in triples for c in t.source_chunks)
+        asked = {r.type for r in relations}
+        about_relation = {c for t in triples if t.predicate in asked for c in t.source_chunks}
 
         start = time.perf_counter()
         vector_hits = (
@@ -92,7 +104,9 @@ class Retriever:
             else {}
         )
         scores = {
-            chunk_id: self._similarity(query[0], chunk_id, vector_hits) + GRAPH_BONUS * min(n, 3)
+            chunk_id: self._similarity(query[0], chunk_id, vector_hits)
+            + GRAPH_BONUS * min(n, 3)
+            + RELATION_BONUS * (chunk_id in about_relation)
             for chunk_id, n in cited.items()
         }
         for chunk_id, score in vector_hits.items():
@@ -108,6 +122,7 @@ class Retriever:
         return RetrievedContext(
             question=question,
             linked=linked,
+            relations=relations,
             triples=triples,
             cypher_rows=rows,
             inferred=inferred,
@@ -116,12 +131,33 @@ class Retriever:
                 **trace,
                 "strategies": self.strategies,
                 "linked": [e.model_dump() for e in linked],
+                "relations": [r.model_dump() for r in relations],
                 "triples": len(triples),
                 "graph_chunks": len(cited),
                 "vector_chunks": list(vector_hits),
                 "timings_s": {k: round(v, 4) for k, v in timings.items()},
             },
         )
+
+    def _graph_triples(self, entity_ids: list[str], relation_types: list[str]) -> list[Triple]:
+        """Triples around the linked entities, those of the asked-about relationship types
+        first; with no entity linked, triples of those types."""
+        if "graph" not in self.strategies and self.kge is None:
+            return []
+        if entity_ids:
+            triples = self.store.neighbourhood(entity_ids, self.hops, self.max_triples)
+            return sorted(triples, key=lambda t: t.predicate not in relation_types)
+        return self.store.triples_of_types(relation_types, self.max_triples)
+
+    @staticmethod
+    def _fallible(strategy: str, trace: dict, run: Callable[[], T]) -> T | None:
+        """Run one strategy; if it fails, note why in the trace and let the others answer."""
+        try:
+            return run()
+        except KgragError as exc:
+            log.warning("retrieval strategy %s failed: %s", strategy, exc)
+            trace.setdefault("failed", {})[strategy] = str(exc)
+            return None
 
     def _similarity(self, query: np.ndarray, chunk_id: str, known: dict[str, float]) -> float:
         if chunk_id in known:

@@ -227,6 +227,14 @@ RETURN a.id AS head, type(r) AS relation, b.id AS tail, a.type AS head_type, b.t
        a.name AS head_name, b.name AS tail_name
 """
 
+# Relationships of the given types (a question about a relation but no linked entity).
+TRIPLES_OF_TYPES = (
+    """
+MATCH (:Entity)-[r]->(:Entity) WHERE type(r) IN $types
+"""
+    + _TRIPLE
+)
+
 ALL_CHUNKS = "MATCH (c:Chunk) RETURN c.id AS id, c.text AS text ORDER BY id"
 
 EVIDENCE = """

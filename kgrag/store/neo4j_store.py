@@ -207,17 +207,17 @@ class Neo4jGraphStore:
             if want <= 0:
                 break
             rows = self.run_read(query, {"ids": entity_ids, "limit": want + len(found)})
-            for r in rows:
-                key = (r["subject_id"], r["predicate"], r["object_id"])
-                if key not in found and len(found) < limit:
-                    found[key] = Triple(
-                        subject=r["subject"],
-                        predicate=r["predicate"],
-                        object=r["object"],
-                        source_chunks=list(r["source_chunks"] or []),
-                        subject_id=r["subject_id"],
-                        object_id=r["object_id"],
-                    )
+            _add_triples(found, rows, limit)
+        return list(found.values())
+
+    def triples_of_types(self, types: list[str], limit: int) -> list[Triple]:
+        """Up to `limit` domain relationships of these types."""
+        if not types or limit < 1:
+            return []
+        found: dict[tuple[str, str, str], Triple] = {}
+        _add_triples(
+            found, self.run_read(q.TRIPLES_OF_TYPES, {"types": types, "limit": limit}), limit
+        )
         return list(found.values())
 
     def evidence(self, chunk_ids: list[str]) -> list[Evidence]:
@@ -243,6 +243,23 @@ class Neo4jGraphStore:
 
     def counts(self) -> dict[str, int]:
         return {name: int(self.run_read(stmt)[0]["n"]) for name, stmt in q.COUNTS.items()}
+
+
+def _add_triples(
+    found: dict[tuple[str, str, str], Triple], rows: list[dict[str, Any]], limit: int
+) -> None:
+    """Add the rows of a triple query (`cypher._TRIPLE`) not yet in `found`, up to `limit`."""
+    for r in rows:
+        key = (r["subject_id"], r["predicate"], r["object_id"])
+        if key not in found and len(found) < limit:
+            found[key] = Triple(
+                subject=r["subject"],
+                predicate=r["predicate"],
+                object=r["object"],
+                source_chunks=list(r["source_chunks"] or []),
+                subject_id=r["subject_id"],
+                object_id=r["object_id"],
+            )
 
 
 @contextlib.contextmanager
