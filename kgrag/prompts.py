@@ -18,6 +18,8 @@ PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "cypher_system": frozenset({"schema", "examples"}),
     "cypher_user": frozenset({"question", "entities", "feedback"}),
     "verify_user": frozenset({"question", "answer", "evidence"}),
+    "condense_system": frozenset(),
+    "condense_user": frozenset({"history", "question"}),
 }
 
 

@@ -122,7 +122,12 @@ class Settings(BaseSettings):
 
     # API
     api_key: SecretStr | None = Field(
-        None, description="When set, every route but /health needs `Authorization: Bearer <key>`."
+        None,
+        description="When set, every route but /health needs `Authorization: Bearer <key>`; "
+        "this key may also change data (upload, delete).",
+    )
+    api_read_keys: list[SecretStr] = Field(
+        [], description="Further keys that may ask and read but not change data (403)."
     )
     max_upload_mb: float = Field(20.0, gt=0)
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from kgrag.api import chat, documents, health
+from kgrag.api import chat, documents, health, openai_chat
 from kgrag.api.deps import require_api_key
 from kgrag.api.jobs import IngestJobs
 from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError
+from kgrag.metrics import observe_request
 from kgrag.runtime import open_runtime
 from kgrag.settings import Settings
 
@@ -30,8 +33,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.jobs.shutdown()
 
     app = FastAPI(title="kgrag", version="0.1.0", lifespan=lifespan)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next):
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")  # the route template, not the raw URL
+        observe_request(request.method, path, response.status_code, time.perf_counter() - start)
+        return response
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require_api_key)])
+    def metrics() -> Response:
+        """Prometheus metrics (text exposition format)."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     protected = [Depends(require_api_key)]
     app.include_router(chat.router, dependencies=protected)
+    app.include_router(openai_chat.router, dependencies=protected)
     app.include_router(documents.router, dependencies=protected)
     app.include_router(health.router)
 

@@ -13,6 +13,7 @@ from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
 from kgrag.ingest.resolve import resolve
+from kgrag.metrics import observe_ingest
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
 from kgrag.types import Chunk, Document, IngestResult, IngestStatus
@@ -86,6 +87,11 @@ class IngestPipeline:
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         """Ingest one file; any error is reported in the result and leaves nothing behind."""
+        result = self._ingest_bytes(name, data)
+        observe_ingest(result)
+        return result
+
+    def _ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         s = self.rt.settings
         timings: dict[str, float] = {}
         try:

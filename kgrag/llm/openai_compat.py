@@ -11,6 +11,7 @@ import httpx
 from langchain_openai import ChatOpenAI
 
 from kgrag.errors import ServiceUnavailableError
+from kgrag.metrics import LLM_METRICS
 from kgrag.settings import Settings
 
 CACHE_FILENAME = "llm-cache.sqlite"
@@ -62,6 +63,7 @@ def make_chat_model(
         model_kwargs=model_kwargs,
         use_responses_api=False,
         cache=response_cache(settings.data_dir) if use_cache else False,
+        callbacks=[LLM_METRICS],
     )
 
 

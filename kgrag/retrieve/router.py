@@ -19,6 +19,7 @@ import numpy as np
 
 from kgrag.errors import KgragError
 from kgrag.kge.rank import KgeRanker
+from kgrag.metrics import observe_cypher
 from kgrag.ports import Embedder, GraphStore
 from kgrag.retrieve.link import EntityLinker
 from kgrag.retrieve.relations import RelationLinker
@@ -76,6 +77,7 @@ class Retriever:
         if self.text2cypher is not None:
             cypher = self._fallible("cypher", trace, lambda: self.text2cypher.run(question, linked))
             if cypher is not None:
+                observe_cypher(cypher.attempts, self.text2cypher.max_rows)
                 rows = cypher.rows
                 trace["cypher"] = cypher.model_dump()
                 timings["cypher_s"] = cypher.seconds

@@ -184,6 +184,27 @@ RETURN d.id AS id, d.title AS title, d.source AS source, d.sha256 AS sha256,
 ORDER BY title, id
 """
 
+DOCUMENT = """
+MATCH (d:Document {id: $id})
+RETURN d.id AS id, d.title AS title, d.source AS source, d.sha256 AS sha256, d.pages AS pages
+"""
+
+DOCUMENT_PAGES = """
+MATCH (:Document {id: $id})-[:HAS_PAGE]->(p:Page)
+OPTIONAL MATCH (p)-[:HAS_CHUNK]->(c:Chunk)
+RETURN p.number AS number, count(c) AS chunks
+ORDER BY number
+"""
+
+# Entities the document mentions, and how many of them no other document mentions.
+DOCUMENT_ENTITY_COUNTS = """
+MATCH (c:Chunk {document_id: $id})-[:MENTIONS]->(e:Entity)
+WITH DISTINCT e
+OPTIONAL MATCH (o:Chunk)-[:MENTIONS]->(e) WHERE o.document_id <> $id
+WITH e, count(o) AS elsewhere
+RETURN count(e) AS entities, sum(CASE WHEN elsewhere = 0 THEN 1 ELSE 0 END) AS only_here
+"""
+
 ENTITIES = """
 MATCH (e:Entity)
 OPTIONAL MATCH (c:Chunk)-[:MENTIONS]->(e)

@@ -183,6 +183,21 @@ class Neo4jGraphStore:
     def list_documents(self) -> list[dict[str, Any]]:
         return self.run_read(q.LIST_DOCUMENTS)
 
+    def document(self, document_id: str) -> dict[str, Any] | None:
+        """One document with its pages (chunks per page) and entity counts; None if absent."""
+        rows = self.run_read(q.DOCUMENT, {"id": document_id})
+        if not rows:
+            return None
+        counts = self.run_read(q.DOCUMENT_ENTITY_COUNTS, {"id": document_id})
+        pages = self.run_read(q.DOCUMENT_PAGES, {"id": document_id})
+        return {
+            **rows[0],
+            "page_list": pages,
+            "chunks": sum(p["chunks"] for p in pages),
+            "entities": counts[0]["entities"] if counts else 0,
+            "entities_only_here": (counts[0]["only_here"] or 0) if counts else 0,
+        }
+
     def entities(self) -> list[Entity]:
         return [
             Entity(

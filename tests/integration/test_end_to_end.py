@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +244,114 @@ def test_unreachable_services_name_themselves(tmp_path: Path):
             Settings(data_dir=tmp_path, graph_uri=f"bolt://127.0.0.1:{port}"), with_llm=False
         ):
             pass
+
+
+def _sse(text: str) -> list[tuple[str | None, str]]:
+    """(event name, data) of each server-sent event."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields.get("event"), fields["data"]))
+    return events
+
+
+def test_openai_sdk_uses_kgrag_as_a_model(e2e_settings: Settings, answers):
+    from openai import OpenAI
+
+    item = ANSWERABLE[0]
+    expected = answers[item["question"]]
+    with TestClient(create_app(e2e_settings)) as http:
+        client = OpenAI(base_url="http://testserver/v1", api_key="unused", http_client=http)
+        messages = [{"role": "user", "content": item["question"]}]
+        completion = client.chat.completions.create(model="kgrag", messages=messages)
+        assert completion.choices[0].message.content == expected.text
+        assert completion.choices[0].finish_reason == "stop"
+        extension = completion.model_extra["kgrag"]
+        assert extension["supported"] == expected.supported
+        assert [c["chunk_id"] for c in extension["citations"]] == [
+            c.chunk_id for c in expected.citations
+        ]
+
+        chunks = list(client.chat.completions.create(model="kgrag", messages=messages, stream=True))
+        streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+        assert streamed == expected.text and len(chunks) > 2
+        assert chunks[-1].choices[0].finish_reason == "stop"
+        assert chunks[-1].model_extra["kgrag"]["citations"] == extension["citations"]
+
+        assistant_last = [*messages, {"role": "assistant", "content": "hi"}]
+        reply = http.post("/v1/chat/completions", json={"messages": assistant_last})
+        assert reply.status_code == 422 and "last message" in reply.json()["detail"]
+
+
+def test_chat_streams_retrieval_then_tokens_then_citations(e2e_settings: Settings, answers):
+    item = ANSWERABLE[0]
+    expected = answers[item["question"]]
+    with TestClient(create_app(e2e_settings)) as client:
+        reply = client.post("/chat", json={"question": item["question"], "stream": True})
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith(
+        "text/event-stream"
+    )
+    events = _sse(reply.text)
+    names = [name for name, _ in events]
+    assert names[0] == "retrieval" and names[-2:] == ["citations", "answer"]
+    assert set(names[1:-2]) == {"token"}
+    tokens = "".join(json.loads(data)["text"] for name, data in events if name == "token")
+    assert tokens == expected.text
+    assert json.loads(events[0][1])["evidence"]
+    assert Answer.model_validate_json(events[-1][1]).citations == expected.citations
+
+
+def test_follow_up_question_is_resolved_against_the_conversation(e2e_settings: Settings, answers):
+    """ "Where did that person study?" after a question about the founder: the rewrite names
+    the founder (or the company), and the answer is the founder's university."""
+    first = "Who founded Halden Instruments?"
+    with TestClient(create_app(e2e_settings)) as client:
+        opener = client.post("/chat", json={"question": first}).json()
+        reply = client.post(
+            "/chat",
+            json={
+                "question": "Where did that person study?",
+                "history": [
+                    {"role": "user", "content": first},
+                    {"role": "assistant", "content": opener["text"]},
+                ],
+            },
+        )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["trace"]["asked"] == "Where did that person study?"
+    assert body["trace"]["standalone_question"] != body["trace"]["asked"]
+    assert "Bergen" in body["text"], body["trace"]["standalone_question"]
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text format (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def test_metrics_count_requests_llm_calls_and_ingest(e2e_settings: Settings, answers):
+    with TestClient(create_app(e2e_settings)) as client:
+        before = client.get("/metrics").text
+        client.post("/chat", json={"question": ANSWERABLE[1]["question"]})
+        client.post("/chat", json={"question": ""})
+        after = client.get("/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    text = after.text
+    chat_ok = {"method": "POST", "route": "/chat", "status": "200"}
+    assert _metric(text, "kgrag_http_requests_total", **chat_ok) == (
+        _metric(before, "kgrag_http_requests_total", **chat_ok) + 1
+    )
+    assert _metric(text, "kgrag_http_requests_total", route="/chat", status="422") >= 1
+    llm_calls = sum(
+        _metric(text, "kgrag_llm_calls_total", outcome=o) for o in ("ok", "cached", "error")
+    )
+    assert llm_calls >= 2  # the answer and its grounding check at least
+    assert _metric(text, "kgrag_llm_tokens_total", kind="prompt") > 0  # the ingest's real calls
+    assert _metric(text, "kgrag_ingest_documents_total", status="ingested") >= 3
+    assert _metric(text, "kgrag_ingest_items_total", kind="chunks") >= 4
