@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     graph_user: str = "neo4j"
     graph_password: SecretStr | None = None
     graph_database: str | None = None
+    graph_read_user: str | None = Field(
+        None,
+        description="User that runs LLM-generated Cypher on the graph server (graph_uri); the "
+        "writer credentials stay for ingest. Read-only only where the server enforces roles "
+        "(Neo4j Enterprise: role `reader`; Community gives every user full rights).",
+    )
+    graph_read_password: SecretStr | None = None
     arcadedb_heap: str = "768m"
     arcadedb_start_timeout_s: float = 60.0
     graph_write_batch: int = Field(200, ge=1, le=5000)
@@ -138,6 +145,26 @@ class Settings(BaseSettings):
         if v >= size:
             raise ValueError(f"chunk_overlap ({v}) must be smaller than chunk_size ({size})")
         return v
+
+    @field_validator("graph_read_user", "graph_read_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if v == "" else v  # docker-compose passes unset variables as ""
+
+    @model_validator(mode="after")
+    def _reader_needs_server_and_password(self) -> Settings:
+        if self.graph_read_user is None:
+            if self.graph_read_password is not None:
+                raise ValueError("graph_read_password is set but graph_read_user is not")
+            return self
+        if self.graph_uri is None:
+            raise ValueError(
+                "graph_read_user needs graph_uri: the embedded ArcadeDB is started with its "
+                "root user only"
+            )
+        if self.graph_read_password is None:
+            raise ValueError(f"graph_read_user {self.graph_read_user!r} needs graph_read_password")
+        return self
 
     @property
     def embedded_graph(self) -> bool:

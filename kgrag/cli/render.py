@@ -74,6 +74,8 @@ def print_trace(answer: Answer) -> None:
     for attempt in trace.get("cypher", {}).get("attempts", []):
         outcome = attempt["error"] or f"{attempt['rows']} row(s)"
         console.print(f"  [bold]cypher[/] {attempt['query']}\n    [dim]-> {outcome}[/]")
+        for fix in attempt.get("fixes", []):
+            console.print(f"    [dim]fixed: {fix}[/]")
     kge = trace.get("kge")
     if kge is not None:
         console.print(

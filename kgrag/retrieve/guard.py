@@ -55,16 +55,20 @@ class CypherRejected(KgragError):
 
 
 @dataclass(frozen=True)
-class _Token:
+class Token:
+    """One lexed token; `start` is its offset in the query."""
+
     kind: str
     text: str
+    start: int
 
     @property
     def upper(self) -> str:
         return self.text.upper()
 
 
-def _lex(query: str) -> list[_Token]:
+def lex(query: str) -> list[Token]:
+    """Tokens without spaces and comments; CypherRejected on an unterminated string/comment."""
     tokens, pos = [], 0
     while pos < len(query):
         match = _TOKEN.match(query, pos)
@@ -74,14 +78,14 @@ def _lex(query: str) -> list[_Token]:
         if kind == "punct" and (match.group() in "'\"`" or query.startswith("/*", pos)):
             raise CypherRejected("unterminated string, comment or name", query)
         if kind not in ("space", "comment"):
-            tokens.append(_Token(kind, match.group()))
+            tokens.append(Token(kind, match.group(), pos))
         pos = match.end()
     return tokens
 
 
 def guard_cypher(query: str, *, max_rows: int) -> str:
     """Return the query, bounded by a LIMIT, or raise CypherRejected with the reason."""
-    tokens = _lex(query.strip())
+    tokens = lex(query.strip())
     while tokens and tokens[-1].text == ";":
         tokens.pop()
     if not tokens:
@@ -92,14 +96,14 @@ def guard_cypher(query: str, *, max_rows: int) -> str:
     return _bounded(query, tokens, max_rows)
 
 
-def _is_clause_word(tokens: list[_Token], i: int) -> bool:
+def _is_clause_word(tokens: list[Token], i: int) -> bool:
     """A bare word in clause position: not a property (`n.set`), label (`:Create`) or map key."""
     before = tokens[i - 1].text if i else ""
     after = tokens[i + 1].text if i + 1 < len(tokens) else ""
     return before not in (".", ":") and after != ":"
 
 
-def _dotted_name(tokens: list[_Token], i: int) -> tuple[str, int]:
+def _dotted_name(tokens: list[Token], i: int) -> tuple[str, int]:
     """`a.b.c` starting at i, and the index after it."""
     parts, j = [tokens[i].text], i + 1
     while j + 1 < len(tokens) and tokens[j].text == "." and tokens[j + 1].kind == "word":
@@ -108,7 +112,7 @@ def _dotted_name(tokens: list[_Token], i: int) -> tuple[str, int]:
     return ".".join(parts), j
 
 
-def _check_token(tokens: list[_Token], i: int, query: str) -> None:
+def _check_token(tokens: list[Token], i: int, query: str) -> None:
     token = tokens[i]
     if token.text == ";":
         raise CypherRejected("more than one statement", query)
@@ -134,7 +138,7 @@ def _check_token(tokens: list[_Token], i: int, query: str) -> None:
             raise CypherRejected(f"function {name} is not allowed", query)
 
 
-def _check_paths(tokens: list[_Token], query: str) -> None:
+def _check_paths(tokens: list[Token], query: str) -> None:
     """Refuse variable-length relationships without an upper bound: `*`, `*2..`."""
     in_relationship = False
     for i, token in enumerate(tokens):
@@ -153,7 +157,7 @@ def _check_paths(tokens: list[_Token], query: str) -> None:
                 )
 
 
-def _bounded(query: str, tokens: list[_Token], max_rows: int) -> str:
+def _bounded(query: str, tokens: list[Token], max_rows: int) -> str:
     """The query with a literal LIMIT of at most `max_rows` on its final RETURN."""
     returns = [i for i, t in enumerate(tokens) if t.kind == "word" and t.upper == "RETURN"]
     if not returns:

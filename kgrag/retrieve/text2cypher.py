@@ -1,8 +1,9 @@
-"""Text-to-Cypher: the LLM writes one read query; the guard bounds or refuses it; the store
-EXPLAINs and runs it read-only. An empty result is retried once with undirected
-relationships (small models often get directions wrong); a refusal, an error or an empty
-result is fed back for a repair (at most `repairs` times, stopping when the LLM repeats a
-query). Every attempt goes into the trace.
+"""Text-to-Cypher: the LLM writes one read query; the guard bounds or refuses it; arrows
+that contradict the schema's patterns are reversed (retrieve/direction.py) and the result is
+guarded again; the store EXPLAINs and runs it read-only. An empty result is retried once with
+undirected relationships (small models often get directions wrong); a refusal, an error or an
+empty result is fed back for a repair (at most `repairs` times, stopping when the LLM repeats
+a query). Every attempt, with its direction fixes, goes into the trace.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kgrag.errors import GraphStoreError, LLMOutputError
 from kgrag.llm.structured import invoke_structured
 from kgrag.ports import Embedder, GraphStore
 from kgrag.prompts import Prompts
+from kgrag.retrieve.direction import fix_directions
 from kgrag.retrieve.guard import CypherRejected, guard_cypher
 from kgrag.schema import GraphSchema
 from kgrag.store import cypher as q
@@ -47,6 +49,7 @@ class CypherAttempt(BaseModel):
     query: str
     error: str | None = None  # refusal or server error; None when it ran
     rows: int = 0
+    fixes: list[str] = []  # relationship directions reversed to match the schema
 
 
 class CypherResult(BaseModel):
@@ -123,15 +126,19 @@ class TextToCypher:
         return result
 
     def _attempt(self, generated: str) -> tuple[CypherAttempt, list[dict[str, Any]]]:
+        fixes: list[str] = []
         try:
             query = guard_cypher(generated, max_rows=self.max_rows)
+            fixed, fixes = fix_directions(query, self.schema)
+            if fixes:
+                query = guard_cypher(fixed, max_rows=self.max_rows)
         except CypherRejected as exc:
-            return CypherAttempt(query=generated, error=exc.reason), []
+            return CypherAttempt(query=exc.query, error=exc.reason, fixes=fixes), []
         try:
             rows = self.store.run_guarded_read(query, self.timeout_s)
         except GraphStoreError as exc:
-            return CypherAttempt(query=query, error=str(exc)), []
-        return CypherAttempt(query=query, rows=len(rows)), rows
+            return CypherAttempt(query=query, error=str(exc), fixes=fixes), []
+        return CypherAttempt(query=query, rows=len(rows), fixes=fixes), rows
 
     def _schema_text(self) -> str:
         """The schema file plus live counts from plain Cypher (no APOC)."""

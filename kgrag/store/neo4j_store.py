@@ -9,6 +9,7 @@ from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from pydantic import SecretStr
 
 from kgrag.errors import GraphStoreError, ServiceUnavailableError
 from kgrag.store import cypher as q
@@ -38,28 +39,41 @@ class Neo4jGraphStore:
         write_batch: int = 200,
         connection_timeout_s: float = 10.0,
         retry_s: float = 15.0,
+        read_user: str | None = None,
+        read_password: str | None = None,
     ) -> None:
+        """`read_user` (optional) runs the LLM-generated queries (`run_guarded_read`) on a
+        second driver; everything else, ingest included, uses `user`."""
         self.uri = uri
         self.database = database
         self.write_batch = write_batch
-        self._driver: Driver = GraphDatabase.driver(
-            uri,
-            auth=(user, password or ""),
-            connection_timeout=connection_timeout_s,
-            connection_acquisition_timeout=connection_timeout_s,
-            max_transaction_retry_time=retry_s,  # managed transactions retry transient errors
-        )
+        self.read_user = read_user
+
+        def connect(name: str, secret: str | None) -> Driver:
+            return GraphDatabase.driver(
+                uri,
+                auth=(name, secret or ""),
+                connection_timeout=connection_timeout_s,
+                connection_acquisition_timeout=connection_timeout_s,
+                max_transaction_retry_time=retry_s,  # managed transactions retry transients
+            )
+
+        self._driver = connect(user, password)
+        self._reader = connect(read_user, read_password) if read_user else self._driver
 
     # --- plumbing ---
     @contextlib.contextmanager
-    def _translated(self) -> Iterator[None]:
+    def _translated(self, as_reader: bool = False) -> Iterator[None]:
+        where = self.uri
+        if as_reader and self._reader is not self._driver:
+            where += f" (read user {self.read_user!r})"
         try:
             yield
         except _UNREACHABLE as e:
-            raise ServiceUnavailableError(SERVICE, f"{self.uri}: {type(e).__name__}: {e}") from e
+            raise ServiceUnavailableError(SERVICE, f"{where}: {type(e).__name__}: {e}") from e
         except Neo4jError as e:
             detail = f"{e.code}: {e.message}"
-            raise GraphStoreError(f"{SERVICE} {self.uri} refused a query: {detail}") from e
+            raise GraphStoreError(f"{SERVICE} {where} refused a query: {detail}") from e
 
     def _write(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
@@ -100,8 +114,8 @@ class Neo4jGraphStore:
         """EXPLAIN a guarded query (syntax/semantics checked by the server), then run it in a
         read transaction with a timeout. Neo4j also classifies the query: anything but
         read-only is refused; ArcadeDB reports every query as a write, so there the guard in
-        retrieve/guard.py is what holds."""
-        with self._translated(), self._driver.session(database=self.database) as s:
+        retrieve/guard.py is what holds. Runs as the read user when one is configured."""
+        with self._translated(as_reader=True), self._reader.session(database=self.database) as s:
             summary = s.run(f"EXPLAIN {query}").consume()
             if "arcadedb" not in (summary.server.agent or "").lower() and summary.query_type != "r":
                 raise GraphStoreError(f"the server classifies the query as {summary.query_type!r}")
@@ -113,8 +127,15 @@ class Neo4jGraphStore:
             return s.execute_read(work)
 
     def ping(self) -> None:
+        """Check the server answers, with the writer's and (when set) the read user's login."""
         with self._translated(), self._driver.session(database=self.database) as s:
             s.run(q.PING).consume()
+        if self._reader is not self._driver:
+            with (
+                self._translated(as_reader=True),
+                self._reader.session(database=self.database) as s,
+            ):
+                s.run(q.PING).consume()
 
     def ensure_schema(self) -> list[str]:
         """Create constraints/indexes the server supports; returns the statements it refused."""
@@ -129,6 +150,8 @@ class Neo4jGraphStore:
         return refused
 
     def close(self) -> None:
+        if self._reader is not self._driver:
+            self._reader.close()
         self._driver.close()
 
     # --- writes ---
@@ -281,16 +304,25 @@ def _add_triples(
 def open_graph_store(settings: Any) -> Iterator[Neo4jGraphStore]:
     """Yield a ready store: the embedded ArcadeDB (started or attached) or `settings.graph_uri`."""
     server: EmbeddedArcadeDB | None = None
+    read_user, read_password = None, None  # Settings refuses a read user without graph_uri
     if settings.graph_uri is None:
         server = EmbeddedArcadeDB.from_settings(settings)
         ep = server.start()
         uri, user, password, database = ep.uri, ep.user, ep.password, ep.database
     else:
         uri, user, database = settings.graph_uri, settings.graph_user, settings.graph_database
-        pw = settings.graph_password
-        password = pw.get_secret_value() if pw is not None else None
+        password, read_user = _secret(settings.graph_password), settings.graph_read_user
+        read_password = _secret(settings.graph_read_password)
     try:
-        store = Neo4jGraphStore(uri, user, password, database, settings.graph_write_batch)
+        store = Neo4jGraphStore(
+            uri,
+            user,
+            password,
+            database,
+            settings.graph_write_batch,
+            read_user=read_user,
+            read_password=read_password,
+        )
         try:
             store.ping()
             store.ensure_schema()
@@ -300,3 +332,7 @@ def open_graph_store(settings: Any) -> Iterator[Neo4jGraphStore]:
     finally:
         if server is not None:
             server.__exit__(None, None, None)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

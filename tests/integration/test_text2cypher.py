@@ -1,20 +1,28 @@
-"""Generated Cypher on the real stack: guarded queries run read-only on ArcadeDB; the real
-local LLM's queries (including for questions that ask it to delete data) never change the graph.
+"""Generated Cypher on the real stack: guarded queries run read-only on ArcadeDB; the repair
+loop feeds the server's errors back and fixes directions from the schema; the real local LLM's
+queries (including for questions that ask it to delete data) never change the graph.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from kgrag.errors import GraphStoreError
+from kgrag.prompts import Prompts
 from kgrag.retrieve.guard import guard_cypher
-from kgrag.retrieve.text2cypher import TextToCypher
+from kgrag.retrieve.text2cypher import CypherExamples, TextToCypher
 from kgrag.runtime import Runtime
+from kgrag.schema import GraphSchema
+from kgrag.settings import REPO_ROOT
 from kgrag.store.neo4j_store import Neo4jGraphStore
+from kgrag.types import LinkedEntity
 from tests.integration.test_graph_store import C1, D1, G1
+from tests.unit.fake_openai import ScriptedOpenAI
 from tests.unit.test_guard import CASES
+from tests.unit.test_text2cypher import OneHotEmbedder
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +61,52 @@ def test_allowed_queries_run_read_only_on_the_real_store(store: Neo4jGraphStore)
 def test_explain_catches_what_the_guard_lets_through(store: Neo4jGraphStore):
     with pytest.raises(GraphStoreError, match="refused a query"):
         store.run_guarded_read(guard_cypher("MATCH (n:Person RETURN n", max_rows=5), 10)
+
+
+# The schema G1 was written with (tests/integration/test_graph_store.py).
+G1_SCHEMA = GraphSchema(
+    name="g1",
+    node_types=[{"name": "Person"}, {"name": "Organization"}, {"name": "City"}],
+    relationship_types=[{"name": "WORKS_AT"}, {"name": "LOCATED_IN"}],
+    patterns=[("Person", "WORKS_AT", "Organization"), ("Organization", "LOCATED_IN", "City")],
+)
+SYNTAX_ERROR = "MATCH (p:Person RETURN p.name AS name"
+UNDEFINED_VARIABLE = (
+    "MATCH (p:Person)-[:WORKS_AT]->(o:Organization {id: 'acme'}) RETURN person.name AS name"
+)
+WRONG_DIRECTION = "MATCH (o:Organization {id: 'acme'})-[:WORKS_AT]->(p:Person) RETURN p.name AS n"
+
+
+def test_repair_loop_feeds_server_errors_back_and_fixes_the_direction(store: Neo4jGraphStore):
+    before = _dump(store)
+    llm = ScriptedOpenAI(
+        [json.dumps({"cypher": q}) for q in (SYNTAX_ERROR, UNDEFINED_VARIABLE, WRONG_DIRECTION)]
+    )
+    examples = CypherExamples(REPO_ROOT / "prompts" / "cypher_examples.yaml", OneHotEmbedder())
+    t2c = TextToCypher(
+        llm.chat_model(), store, G1_SCHEMA, Prompts.load(REPO_ROOT / "prompts"), examples,
+        max_rows=20, timeout_s=10.0, repairs=2,
+    )  # fmt: skip
+    acme = LinkedEntity(mention="Acme", entity_id="acme", name="Acme", score=1.0, method="exact")
+
+    result = t2c.run("Who works at Acme?", [acme])
+
+    first, second, third = result.attempts  # no undirected retry: the schema fix was enough
+    assert "SyntaxError" in first.error and "refused a query" in first.error
+    assert "person" in second.error and "not defined" in second.error
+    feedback = [request["messages"][-1]["content"] for request in llm.requests]
+    assert len(feedback) == 3
+    assert first.error in feedback[1] and SYNTAX_ERROR in feedback[1]
+    assert second.error in feedback[2] and UNDEFINED_VARIABLE in feedback[2]
+    assert first.fixes == second.fixes == []
+    assert third.fixes == [
+        "WORKS_AT: (Organization)->(Person) reversed to match schema pattern "
+        "(Person, WORKS_AT, Organization)"
+    ]
+    assert third.error is None and third.rows == 1
+    assert "(o:Organization {id: 'acme'})<-[:WORKS_AT]-(p:Person)" in third.query
+    assert result.query == third.query and result.rows == [{"n": "Ann"}]
+    assert _dump(store) == before
 
 
 @pytest.fixture(scope="module")

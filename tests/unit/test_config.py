@@ -73,3 +73,18 @@ def test_settings_refuse_nonsense(monkeypatch):
         Settings(chunk_size=200, chunk_overlap=300)
     with pytest.raises(ValidationError):
         Settings(unknown_knob=1)
+
+
+def test_read_user_settings(monkeypatch):
+    uri = "bolt://neo4j:7687"
+    monkeypatch.setenv("KGRAG_GRAPH_READ_USER", "")  # what docker-compose passes when unset
+    monkeypatch.setenv("KGRAG_GRAPH_READ_PASSWORD", "")
+    assert Settings(graph_uri=uri).graph_read_user is None
+    reader = Settings(graph_uri=uri, graph_read_user="kgrag_reader", graph_read_password="pw")
+    assert reader.graph_read_password.get_secret_value() == "pw" and "pw" not in repr(reader)
+    with pytest.raises(ValidationError, match="needs graph_read_password"):
+        Settings(graph_uri=uri, graph_read_user="kgrag_reader")
+    with pytest.raises(ValidationError, match="graph_read_user is not"):
+        Settings(graph_uri=uri, graph_read_password="pw")
+    with pytest.raises(ValidationError, match="needs graph_uri"):
+        Settings(graph_uri=None, graph_read_user="kgrag_reader", graph_read_password="pw")

@@ -98,3 +98,17 @@ def test_unparseable_llm_output_ends_the_strategy_with_a_reason():
     )  # fmt: skip
     result = t2c.run("Who founded Acme?", LINKED)
     assert result.rows == [] and "not a valid CypherQuery" in result.attempts[0].error
+
+
+def test_a_direction_the_schema_forbids_is_reversed_before_the_query_runs():
+    written = "MATCH (o:Organization {id: 'acme'})-[:FOUNDED]->(p:Person) RETURN p.name LIMIT 5"
+    reversed_ = written.replace(")-[:FOUNDED]->(", ")<-[:FOUNDED]-(")
+    store = RecordingStore({reversed_: [{"p.name": "Ann"}]})
+    t2c, llm = _t2c([written], store)
+    result = t2c.run("Who founded Acme?", LINKED)
+    assert store.ran == [reversed_] and result.rows == [{"p.name": "Ann"}]
+    assert result.attempts[0].fixes == [
+        "FOUNDED: (Organization)->(Person) reversed to match schema pattern "
+        "(Person, FOUNDED, Organization)"
+    ]
+    assert len(llm.requests) == 1
