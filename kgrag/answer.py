@@ -11,11 +11,12 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from kgrag.llm.structured import invoke_structured
+from kgrag.prompt_items import fact_line, passage, row_line
 from kgrag.prompts import Prompts
+from kgrag.sentences import split_sentences
 from kgrag.types import Answer, Citation, Evidence, RetrievedContext
 
 NO_ANSWER = "I don't know from these documents."
-_SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 _WORD = re.compile(r"\w+", flags=re.UNICODE)
 
 
@@ -119,23 +120,13 @@ def _unsupported(context: RetrievedContext, trace: dict[str, Any]) -> Answer:
 def _facts(context: RetrievedContext) -> str:
     """Graph triples (with their KGE plausibility when scored), then the rows of the generated
     Cypher query, one line each. Inferred links are not facts and never go in."""
-    lines = [
-        f"- {t.subject} -[{t.predicate}]-> {t.object}"
-        + ("" if t.plausibility is None else f" (plausibility {t.plausibility:.2f})")
-        for t in context.triples
-    ]
-    lines += [
-        "- query result: " + ", ".join(f"{k} = {v}" for k, v in row.items())
-        for row in context.cypher_rows
-    ]
+    lines = [fact_line(t) for t in context.triples]
+    lines += [row_line(row) for row in context.cypher_rows]
     return "\n".join(lines) or "(none)"
 
 
 def _passages(evidence: list[Evidence]) -> str:
-    return "\n\n".join(
-        f"[{i}] ({e.document_title}, page {e.page})\n{e.text}"
-        for i, e in enumerate(evidence, start=1)
-    )
+    return "\n\n".join(passage(i, e) for i, e in enumerate(evidence, start=1))
 
 
 def _overlap(a: str, b: str) -> int:
@@ -143,16 +134,21 @@ def _overlap(a: str, b: str) -> int:
 
 
 def _citation(evidence: Evidence, answer: str, question: str) -> Citation:
-    sentences = [s.strip() for s in _SENTENCE.split(evidence.text) if s.strip()]
-    quote = (
-        max(sentences, key=lambda s: (_overlap(answer, s), _overlap(question, s)))
-        if sentences
-        else ""
-    )
+    """Quote the passage's sentence that best matches the answer (then the question)."""
+    text = evidence.text
+
+    def match(span: tuple[int, int]) -> tuple[int, int]:
+        sentence = text[span[0] : span[1]]
+        return _overlap(answer, sentence), _overlap(question, sentence)
+
+    s, e = max(split_sentences(text) or [(0, 0)], key=match)
+    e = min(e, s + 300)
     return Citation(
         document=evidence.document_title,
         document_id=evidence.document_id,
         page=evidence.page,
         chunk_id=evidence.chunk_id,
-        quote=quote[:300],
+        quote=text[s:e],
+        start=evidence.start + s,
+        end=evidence.start + e,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class Page(BaseModel):
@@ -119,13 +119,26 @@ class Edge(BaseModel):
 
 
 class Evidence(BaseModel):
+    """A passage for the answer: `text` is the chunk's text[start:end] (a sentence window or
+    the whole chunk)."""
+
     chunk_id: str
     document_id: str
     document_title: str
     page: int
     text: str
+    start: int = Field(0, ge=0)  # character offsets of `text` within the chunk's text
+    end: int | None = None  # None: start + len(text)
     score: float = 0.0
     via: str  # "graph" | "vector"
+
+    @model_validator(mode="after")
+    def _end_from_text(self) -> Evidence:
+        if self.end is None:
+            self.end = self.start + len(self.text)
+        elif self.end - self.start != len(self.text):
+            raise ValueError(f"offsets {self.start}:{self.end} do not span the text")
+        return self
 
 
 class LinkedEntity(BaseModel):
@@ -159,6 +172,8 @@ class Citation(BaseModel):
     page: int
     chunk_id: str
     quote: str
+    start: int = 0  # offsets of the quote within the chunk's text
+    end: int = 0
 
 
 class Answer(BaseModel):

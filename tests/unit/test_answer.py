@@ -76,3 +76,24 @@ def test_answer_the_cited_passages_do_not_state_is_withheld():
     check = requests[1]["messages"][-1]["content"]
     assert "Answer: Tomas Reyes runs the fund" in check and "[1] (Handbook, page 2)" in check
     assert "People" not in check  # only the cited passage is checked
+
+
+def test_quote_from_a_sentence_window_has_the_chunk_offsets():
+    chunk = "부표는 바다에 뜬다.레예스는 서울에서 일했다.그는 칠레에서 태어났다.날씨는 맑다."
+    start = chunk.index("레예스는")
+    end = chunk.index("날씨는")
+    window = Evidence(
+        chunk_id="k:p1:0", document_id="k", document_title="노트", page=1,
+        text=chunk[start:end], start=start, end=end, via="graph",
+    )  # fmt: skip
+    context = RetrievedContext(question="레예스는 어디에서 태어났나?", evidence=[window])
+    answer, requests = _answer(
+        {"answer": "칠레에서 태어났다", "evidence": [1], "supported": True}, context
+    )
+    (citation,) = answer.citations
+    assert citation.quote == "그는 칠레에서 태어났다."
+    assert chunk[citation.start : citation.end] == citation.quote
+    assert (
+        "[1] (노트, page 1)\n레예스는 서울에서 일했다.그는 칠레에서 태어났다."
+        in requests[0]["messages"][-1]["content"]
+    )
