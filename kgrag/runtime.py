@@ -19,10 +19,12 @@ from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import check_llm, make_chat_model
 from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts
+from kgrag.retrieve.budget import answer_budget
 from kgrag.retrieve.link import EntityLinker
 from kgrag.retrieve.relations import RelationLinker
 from kgrag.retrieve.router import Retriever
 from kgrag.retrieve.text2cypher import CypherExamples, TextToCypher
+from kgrag.retrieve.windows import SentenceWindows
 from kgrag.schema import GraphSchema
 from kgrag.settings import Settings, Strategy
 from kgrag.store import cypher as q
@@ -137,6 +139,12 @@ class Runtime:
             text2cypher=text2cypher,
             kge=self.kge_ranker if "kge" in strategies else None,
             relation_linker=self.relation_linker(),
+            windows=None
+            if s.sentence_window is None
+            else SentenceWindows(self.embedder, self.index("entities"), s.sentence_window),
+            context_tokens=answer_budget(
+                self.prompts, context_tokens=s.llm_context, answer_tokens=s.llm_max_tokens
+            ),
         )
 
 

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
         env_file=".env",
         yaml_file="kgrag.yaml",
         extra="forbid",
+        env_parse_none_str="null",  # KGRAG_SENTENCE_WINDOW=null sets None
     )
 
     # Where things live
@@ -86,6 +87,12 @@ class Settings(BaseSettings):
     max_triples: int = Field(40, ge=1)
     top_k_chunks: int = Field(4, ge=1)
     max_evidence_chunks: int = Field(6, ge=1)
+    sentence_window: int | None = Field(
+        1,
+        ge=0,
+        description="Each evidence sentence goes to the LLM with this many sentences before and "
+        "after; None gives whole chunks.",
+    )
     strategies: list[Strategy] = Field(
         ["graph", "vector"],
         description="Retrieval strategies: LLM-written Cypher (worth it with a 7B+ model; the "

@@ -3,8 +3,9 @@
 `cypher`: an LLM-written, guarded read query (text2cypher.py); `graph`: triples around the
 linked entities and the chunks they cite; `kge`: those triples ranked by KGE plausibility ×
 relevance, plus the model's inferred links (kge/rank.py); `vector`: chunks similar to the
-question. Chunks are reranked into the evidence the answer cites; the trace says what each
-strategy found.
+question. Chunks are reranked into the evidence the answer cites, cut down to sentence windows
+(windows.py) and, with the triples and rows, to what fits the answer LLM's context (budget.py);
+the trace says what each strategy found and what was dropped.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from kgrag.errors import KgragError
 from kgrag.kge.rank import KgeRanker
 from kgrag.metrics import observe_cypher
 from kgrag.ports import Embedder, GraphStore
+from kgrag.retrieve import budget
 from kgrag.retrieve.link import EntityLinker
 from kgrag.retrieve.relations import RelationLinker
 from kgrag.retrieve.text2cypher import TextToCypher
+from kgrag.retrieve.windows import SentenceWindows
 from kgrag.types import RetrievedContext, Triple
 from kgrag.vectors import VectorIndex
 
@@ -51,6 +54,8 @@ class Retriever:
         text2cypher: TextToCypher | None = None,
         kge: KgeRanker | None = None,
         relation_linker: RelationLinker | None = None,
+        windows: SentenceWindows | None = None,
+        context_tokens: int | None = None,
     ) -> None:
         self.store = store
         self.linker = linker
@@ -64,6 +69,8 @@ class Retriever:
         self.text2cypher = text2cypher if "cypher" in strategies else None
         self.kge = kge if "kge" in strategies else None
         self.relation_linker = relation_linker
+        self.windows = windows  # None: whole chunks
+        self.context_tokens = context_tokens  # None: no budget
 
     def retrieve(self, question: str) -> RetrievedContext:
         timings: dict[str, float] = {}
@@ -120,8 +127,12 @@ class Retriever:
             item.via = "graph" if item.chunk_id in cited else "vector"
         evidence.sort(key=lambda e: -e.score)
         timings["rank_s"] = time.perf_counter() - start
+        if self.windows is not None:
+            start = time.perf_counter()
+            evidence, trace["windows"] = self.windows.narrow(evidence, linked, triples, query[0])
+            timings["windows_s"] = time.perf_counter() - start
 
-        return RetrievedContext(
+        context = RetrievedContext(
             question=question,
             linked=linked,
             relations=relations,
@@ -140,6 +151,9 @@ class Retriever:
                 "timings_s": {k: round(v, 4) for k, v in timings.items()},
             },
         )
+        if self.context_tokens is None:
+            return context
+        return budget.fit(context, self.context_tokens)
 
     def _graph_triples(self, entity_ids: list[str], relation_types: list[str]) -> list[Triple]:
         """Triples around the linked entities, those of the asked-about relationship types

@@ -88,3 +88,16 @@ def test_read_user_settings(monkeypatch):
         Settings(graph_uri=uri, graph_read_password="pw")
     with pytest.raises(ValidationError, match="needs graph_uri"):
         Settings(graph_uri=None, graph_read_user="kgrag_reader", graph_read_password="pw")
+
+
+def test_sentence_window_is_off_with_null_in_yaml_or_env(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Settings().sentence_window == 1
+    (tmp_path / "kgrag.yaml").write_text("sentence_window: null\n")
+    assert Settings().sentence_window is None
+    (tmp_path / "kgrag.yaml").write_text("sentence_window: 3\n")
+    monkeypatch.setenv("KGRAG_SENTENCE_WINDOW", "null")
+    assert Settings().sentence_window is None
+    monkeypatch.setenv("KGRAG_SENTENCE_WINDOW", "-1")
+    with pytest.raises(ValidationError, match="sentence_window"):
+        Settings()
