@@ -144,6 +144,9 @@ class Settings(BaseSettings):
         [], description="Further keys that may ask and read but not change data (403)."
     )
     max_upload_mb: float = Field(20.0, gt=0)
+    max_request_kb: int = Field(
+        512, ge=1, description="Largest JSON request body (chat, completions) accepted."
+    )
 
     @field_validator("chunk_overlap")
     @classmethod

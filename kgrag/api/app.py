@@ -35,6 +35,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="kgrag", version="0.1.0", lifespan=lifespan)
 
     @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        """413 before reading a body over the limit (uploads: max_upload_mb + form overhead)."""
+        is_upload = request.url.path.startswith("/documents")
+        limit = (
+            int(settings.max_upload_mb * 1024 * 1024) + 64 * 1024
+            if is_upload
+            else settings.max_request_kb * 1024
+        )
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return JSONResponse(
+                {"detail": f"request body of {declared} bytes is over the {limit}-byte limit"},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    @app.middleware("http")
     async def count_requests(request: Request, call_next):
         start = time.perf_counter()
         response = await call_next(request)

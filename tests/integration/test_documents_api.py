@@ -79,3 +79,13 @@ def test_show_and_delete_a_document_leaves_no_orphans(
         {"a": "bob", "t": "WORKS_AT", "b": "acme", "chunks": ["doc2:p1:0"]},
     ]
     assert graph_store.counts()["chunks"] == 1
+
+
+def test_oversized_request_bodies_are_refused_before_reading(settings: Settings):
+    with TestClient(create_app(settings)) as client:
+        huge = {"question": "x" * (settings.max_request_kb * 1024 + 1)}
+        reply = client.post("/chat", json=huge, headers=READ)
+        assert reply.status_code == 413 and "limit" in reply.json()["detail"]
+        big = b"x" * int(settings.max_upload_mb * 1024 * 1024 + 128 * 1024)
+        upload = client.post("/documents", files={"file": ("big.txt", big)}, headers=WRITE)
+        assert upload.status_code == 413
