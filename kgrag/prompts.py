@@ -20,6 +20,7 @@ PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "verify_user": frozenset({"question", "answer", "evidence"}),
     "condense_system": frozenset(),
     "condense_user": frozenset({"history", "question"}),
+    "json_schema_instruction": frozenset({"schema"}),
 }
 
 

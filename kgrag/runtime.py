@@ -90,7 +90,7 @@ class Runtime:
         """One client (and connection pool) for every LLM call of this runtime."""
         if self.llm_base_url is None:
             raise RuntimeError("this runtime was opened without an LLM")
-        return make_chat_model(self.settings, self.llm_base_url)
+        return make_chat_model(self.settings, self.llm_base_url, prompts=self.prompts)
 
     @cached_property
     def cypher_examples(self) -> CypherExamples:

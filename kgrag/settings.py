@@ -19,6 +19,7 @@ from pydantic_settings import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Strategy = Literal["cypher", "graph", "kge", "vector"]
 KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
+ResponseFormat = Literal["json_schema", "json_object", "none"]
 
 
 class Settings(BaseSettings):
@@ -65,7 +66,18 @@ class Settings(BaseSettings):
     llm_context: int = Field(8192, ge=1024)
     llm_parallel: int = Field(1, ge=1, description="Server slots = concurrent requests.")
     llm_timeout_s: float = 600.0
-    llm_max_retries: int = Field(2, ge=0, description="Client retries on connection errors/5xx.")
+    llm_max_retries: int = Field(
+        2,
+        ge=0,
+        description="Retries by the openai client, with exponential backoff (or the server's "
+        "Retry-After), on connection errors, timeouts, 408, 409, 429 and 5xx; never on other 4xx.",
+    )
+    llm_response_format: ResponseFormat = Field(
+        "json_schema",
+        description="Structured output to ask for first. A server that rejects it (HTTP 400/422 "
+        "naming response_format) gets the next one down, json_object then none, with the JSON "
+        "schema spelled out in the prompt, for the rest of the process.",
+    )
     llm_max_tokens: int = Field(1536, ge=64)
     llm_temperature: float = 0.0
     llm_start_timeout_s: float = 120.0

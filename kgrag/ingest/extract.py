@@ -4,7 +4,9 @@ The transformer asks the LLM for its schema-constrained output model through Ope
 `response_format` json_schema (vLLM and llama-server both enforce it). When the answer still
 does not parse (the openai client raises inside the call), we re-ask once with the same prompt
 and output model through `invoke_structured`, which repairs the raw text: the chunk is counted
-as repaired, never silently emptied. Schema pruning happens afterwards, in prune.py.
+as repaired, never silently emptied. An endpoint below json_schema (pinned, or after the server
+refused it: see kgrag/llm/response_format.py) is asked through `invoke_structured` directly.
+Schema pruning happens afterwards, in prune.py.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import openai
 from langchain_core.documents import Document as LCDocument
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableConfig
 from pydantic import ValidationError
 
 from kgrag.errors import LLMOutputError, ServiceUnavailableError
-from kgrag.llm.structured import invoke_structured
+from kgrag.llm.response_format import RESPONSE_FORMATS, endpoint_of
+from kgrag.llm.structured import invoke_structured, llm_error
 from kgrag.prompts import Prompts
 from kgrag.schema import GraphSchema
 from kgrag.types import Chunk, ExtractedGraph, ExtractedNode, ExtractedRelationship
@@ -71,13 +75,23 @@ class GraphExtractor:
             relationship_type=validate_and_get_relationship_type(patterns, nodes),
         )
 
-    def extract(self, chunk: Chunk) -> ExtractedGraph:
+    def extract(self, chunk: Chunk, config: RunnableConfig | None = None) -> ExtractedGraph:
+        """One chunk's graph; `config` reaches the LLM calls (callbacks: token accounting)."""
+        endpoint = endpoint_of(self.llm)
+        if RESPONSE_FORMATS.current(endpoint) != "json_schema":
+            return self._ask_structured(chunk, config, reasked=False)
         try:
-            graph_doc = self.transformer.process_response(LCDocument(page_content=chunk.text))
+            graph_doc = self.transformer.process_response(
+                LCDocument(page_content=chunk.text), config=config
+            )
         except PARSE_FAILURES:
-            return self._reask_and_repair(chunk)
+            return self._ask_structured(chunk, config, reasked=True)
         except openai.APIConnectionError as exc:
             raise ServiceUnavailableError("LLM", f"{exc} (while extracting {chunk.id})") from exc
+        except openai.APIStatusError as exc:
+            if RESPONSE_FORMATS.step_down(endpoint, "json_schema", exc) is None:
+                raise llm_error(self.llm, exc) from exc
+            return self._ask_structured(chunk, config, reasked=False)
         return ExtractedGraph(
             chunk_id=chunk.id,
             nodes=[ExtractedNode(name=str(n.id).strip(), type=n.type) for n in graph_doc.nodes],
@@ -93,13 +107,17 @@ class GraphExtractor:
             ],
         )
 
-    def _reask_and_repair(self, chunk: Chunk) -> ExtractedGraph:
+    def _ask_structured(
+        self, chunk: Chunk, config: RunnableConfig | None, *, reasked: bool
+    ) -> ExtractedGraph:
+        """The same prompt and output model through `invoke_structured`, which repairs the raw
+        text; `reasked` (after a parse failure) counts the chunk as repaired."""
         messages = self.prompt.format_messages(input=chunk.text)
         try:
-            result = invoke_structured(self.llm, messages, self.output_model)
+            result = invoke_structured(self.llm, messages, self.output_model, config=config)
         except LLMOutputError as exc:
             raise LLMOutputError(f"chunk {chunk.id}: {exc}") from exc
-        return _to_extracted(chunk.id, result.value, repaired=True)
+        return _to_extracted(chunk.id, result.value, repaired=reasked or result.repaired)
 
     def extract_all(
         self,
@@ -107,12 +125,14 @@ class GraphExtractor:
         *,
         concurrency: int = 1,
         on_done: Callable[[Chunk], None] | None = None,
+        config: RunnableConfig | None = None,
     ) -> list[ExtractedGraph]:
-        """Extract every chunk in order; the first error is raised once all requests ended."""
+        """Extract every chunk in order; the first error is raised once all requests ended.
+        `config` (callbacks) is shared by the concurrent calls."""
 
         def run(chunk: Chunk) -> ExtractedGraph:
             try:
-                return self.extract(chunk)
+                return self.extract(chunk, config)
             finally:
                 if on_done:
                     on_done(chunk)

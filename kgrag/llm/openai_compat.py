@@ -11,7 +11,9 @@ import httpx
 from langchain_openai import ChatOpenAI
 
 from kgrag.errors import ServiceUnavailableError
+from kgrag.llm.response_format import RESPONSE_FORMATS
 from kgrag.metrics import LLM_METRICS
+from kgrag.prompts import Prompts
 from kgrag.settings import Settings
 
 CACHE_FILENAME = "llm-cache.sqlite"
@@ -38,6 +40,7 @@ def make_chat_model(
     settings: Settings,
     base_url: str,
     *,
+    prompts: Prompts | None = None,
     max_tokens: int | None = None,
     json_mode: bool = False,
     temperature: float | None = None,
@@ -46,8 +49,13 @@ def make_chat_model(
     """A ChatOpenAI on `base_url` (ending in /v1) with kgrag's model, limits and response cache.
 
     `json_mode` asks for `response_format: json_object`; for a schema use
-    `kgrag.llm.structured.invoke_structured`. `cache` overrides `settings.llm_cache`.
+    `kgrag.llm.structured.invoke_structured`, which starts at `settings.llm_response_format`
+    and, below json_schema, spells the schema out with `prompts` (default: loaded from
+    `settings.prompts_dir`). `cache` overrides `settings.llm_cache`.
     """
+    if prompts is None:
+        prompts = Prompts.load(settings.prompts_dir)
+    RESPONSE_FORMATS.configure(base_url, settings.llm_response_format, prompts)
     use_cache = settings.llm_cache if cache is None else cache
     model_kwargs: dict[str, Any] = {}
     if json_mode:

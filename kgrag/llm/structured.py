@@ -1,8 +1,9 @@
 """Structured output: request a JSON schema, repair what comes back, fail with a readable error.
 
 The request is OpenAI `response_format: json_schema` (vLLM guided decoding; llama-server turns
-it into a grammar). Small models still return prose, fences or truncated JSON at times, so the
-raw text is repaired with json_repair and validated with pydantic before giving up.
+it into a grammar), or a lower format for servers that refuse it (see response_format.py).
+Small models still return prose, fences or truncated JSON at times, so the raw text is repaired
+with json_repair and validated with pydantic before giving up.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import json_repair
 import openai
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ValidationError
 
-from kgrag.errors import LLMOutputError, ServiceUnavailableError
+from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError
+from kgrag.llm.response_format import RESPONSE_FORMATS, endpoint_of
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -36,22 +39,19 @@ class StructuredResult(Generic[T]):
     truncated: bool = False  # finish_reason == "length" but the repaired prefix validated
 
 
-def json_schema_format(schema: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAI `response_format` for a pydantic model (non-strict: llama.cpp and vLLM)."""
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
-    }
-
-
 def invoke_structured(
-    chat_model: BaseChatModel, messages: LanguageModelInput, schema: type[T]
+    chat_model: BaseChatModel,
+    messages: LanguageModelInput,
+    schema: type[T],
+    *,
+    config: RunnableConfig | None = None,
 ) -> StructuredResult[T]:
     """Ask for `schema` as JSON; validate, else repair and validate, else raise LLMOutputError.
 
-    Connection failures raise ServiceUnavailableError("LLM", ...).
+    Connection failures and 5xx raise ServiceUnavailableError("LLM", ...). `config` reaches the
+    model call (callbacks such as per-document token accounting).
     """
-    raw, finish_reason = _call(chat_model, messages, schema)
+    raw, finish_reason = _call(chat_model, messages, schema, config)
     try:
         return StructuredResult(schema.model_validate_json(raw), repaired=False, raw=raw)
     except ValidationError:
@@ -72,22 +72,44 @@ def invoke_structured(
     )
 
 
-def _call(chat_model: BaseChatModel, messages: LanguageModelInput, schema: type[BaseModel]):
-    """Invoke with response_format; return (raw text, finish_reason)."""
-    bound = chat_model.bind(response_format=json_schema_format(schema))
-    try:
-        msg = bound.invoke(messages)
-    except openai.LengthFinishReasonError as exc:  # the openai client refuses truncated output
-        choice = exc.completion.choices[0]
-        return choice.message.content or "", "length"
-    except (openai.APIConnectionError, httpx.HTTPError) as exc:
-        raise ServiceUnavailableError("LLM", f"{_base_url(chat_model)}: {_reason(exc)}") from exc
-    except openai.APIStatusError as exc:
-        detail = f"{_base_url(chat_model)}: HTTP {exc.status_code}: {excerpt(str(exc.message))}"
-        if exc.status_code >= 500:
-            raise ServiceUnavailableError("LLM", detail) from exc
-        raise LLMOutputError(f"LLM rejected the request: {detail}") from exc
-    return _text(msg), _finish_reason(msg)
+def _call(
+    chat_model: BaseChatModel,
+    messages: LanguageModelInput,
+    schema: type[BaseModel],
+    config: RunnableConfig | None,
+) -> tuple[str, str | None]:
+    """Invoke in the endpoint's response format, one step lower after a refusal of it; return
+    (raw text, finish_reason)."""
+    endpoint = endpoint_of(chat_model)
+    fmt = RESPONSE_FORMATS.current(endpoint)
+    while True:
+        model, prompt = RESPONSE_FORMATS.request(endpoint, fmt, chat_model, messages, schema)
+        try:
+            msg = model.invoke(prompt, config=config)
+        except openai.LengthFinishReasonError as exc:  # the openai client refuses truncated output
+            choice = exc.completion.choices[0]
+            return choice.message.content or "", "length"
+        except openai.APIStatusError as exc:
+            lower = RESPONSE_FORMATS.step_down(endpoint, fmt, exc)
+            if lower is None:
+                raise llm_error(chat_model, exc) from exc
+            fmt = lower
+            continue
+        except (openai.APIConnectionError, httpx.HTTPError) as exc:
+            raise llm_error(chat_model, exc) from exc
+        return _text(msg), _finish_reason(msg)
+
+
+def llm_error(chat_model: Any, exc: Exception) -> KgragError:
+    """The kgrag error for a failed LLM request: unreachable or 5xx → ServiceUnavailableError,
+    any other refusal → LLMOutputError."""
+    endpoint = endpoint_of(chat_model)
+    if not isinstance(exc, openai.APIStatusError):
+        return ServiceUnavailableError("LLM", f"{endpoint}: {_reason(exc)}")
+    detail = f"{endpoint}: HTTP {exc.status_code}: {excerpt(str(exc.message))}"
+    if exc.status_code >= 500:
+        return ServiceUnavailableError("LLM", detail)
+    return LLMOutputError(f"LLM rejected the request: {detail}")
 
 
 def _repair(raw: str, schema: type[T], truncated: bool) -> tuple[T | None, str]:
@@ -174,10 +196,6 @@ def _text(msg: Any) -> str:
 def _finish_reason(msg: Any) -> str | None:
     meta = getattr(msg, "response_metadata", None) or {}
     return meta.get("finish_reason")
-
-
-def _base_url(chat_model: Any) -> str:
-    return str(getattr(chat_model, "openai_api_base", None) or "LLM endpoint")
 
 
 def _reason(exc: BaseException) -> str:

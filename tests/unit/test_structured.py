@@ -189,6 +189,15 @@ def test_chat_model_sends_json_schema_and_cache_skips_second_request(stub, setti
     assert (settings.data_dir / "llm-cache.sqlite").exists()
 
 
+def test_pinned_response_format_setting_reaches_the_request(stub, tmp_path):
+    stub.replies = [('{"name": "Ada", "age": 36}', "stop")]
+    settings = Settings(data_dir=tmp_path, llm_max_retries=0, llm_response_format="json_object")
+    model = make_chat_model(settings, stub.base_url, cache=False)
+    assert invoke_structured(model, "who?", Person).value.name == "Ada"
+    assert stub.requests[0]["response_format"] == {"type": "json_object"}
+    assert '"age"' in stub.requests[0]["messages"][-1]["content"]
+
+
 def test_openai_length_error_is_repaired(stub, settings):
     stub.replies = [('{"people": [{"name": "Ada", "age": 36}, {"na', "length")]
     model = make_chat_model(settings, stub.base_url, cache=False)
