@@ -12,6 +12,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 from prometheus_client import Counter, Histogram
 
+from kgrag.llm.usage import server_usage
+
 HTTP_REQUESTS = Counter(
     "kgrag_http_requests_total", "HTTP requests by route and status.", ["method", "route", "status"]
 )
@@ -49,12 +51,11 @@ class LLMMetrics(BaseCallbackHandler):
             self._started[run_id] = time.perf_counter()
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        # A response-cache hit reaches here too, without the server's llm_output.
-        self._finish(run_id, "ok" if response.llm_output else "cached")
-        usage = (response.llm_output or {}).get("token_usage") or {}
-        for kind in ("prompt_tokens", "completion_tokens"):
-            if isinstance(usage.get(kind), int):
-                LLM_TOKENS.labels(kind.removesuffix("_tokens")).inc(usage[kind])
+        usage = server_usage(response)  # None: a response-cache hit
+        self._finish(run_id, "cached" if usage is None else "ok")
+        if usage is not None:
+            LLM_TOKENS.labels("prompt").inc(usage[0])
+            LLM_TOKENS.labels("completion").inc(usage[1])
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._finish(run_id, "error")

@@ -203,6 +203,12 @@ class IngestResult(BaseModel):
     entities: int = 0
     relationships: int = 0
     repaired_outputs: int = 0
+    # LLM accounting (kgrag/llm/usage.py): calls sent to the server, failed ones included;
+    # response-cache hits apart (no request, no tokens); tokens from the server's `usage`
+    llm_calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     prune: PruneReport | None = None
     error: str | None = None
     timings_s: dict[str, float] = {}

@@ -19,23 +19,37 @@ _STATUS_STYLE = {
 
 
 def ingest_table(results: list[IngestResult]) -> Table:
+    """One row per file, then a total row; LLM calls (+ response-cache hits) and tokens."""
     table = Table(title="Ingest")
-    for column in ("file", "status", "pages", "chunks", "entities", "relations", "dropped", "note"):
+    columns = ("file", "status", "pages", "chunks", "entities", "relations", "dropped")
+    for column in (*columns, "LLM calls", "tokens in / out", "note"):
         table.add_column(column)
     for r in results:
-        dropped = len(r.prune.dropped) if r.prune else 0
         note = r.error or ", ".join(f"{k} {v:.1f}s" for k, v in r.timings_s.items())
         table.add_row(
             r.source,
             f"[{_STATUS_STYLE[r.status]}]{r.status.value}[/]",
-            str(r.pages),
-            str(r.chunks),
-            str(r.entities),
-            str(r.relationships),
-            str(dropped),
+            *_counts([r]),
             note,
         )
+    table.add_section()
+    table.add_row(f"[bold]total[/] ({len(results)} files)", "", *_counts(results), "")
     return table
+
+
+def _counts(results: list[IngestResult]) -> list[str]:
+    """Summed counts of the ingest table's number columns."""
+
+    def total(field: str) -> int:
+        return sum(getattr(r, field) for r in results)
+
+    dropped = sum(len(r.prune.dropped) for r in results if r.prune)
+    calls = f"{total('llm_calls')}"
+    if total("cached_calls"):
+        calls += f" (+{total('cached_calls')} cached)"
+    numbers = [total(f) for f in ("pages", "chunks", "entities", "relationships")] + [dropped]
+    tokens = f"{total('prompt_tokens'):,} / {total('completion_tokens'):,}"
+    return [*map(str, numbers), calls, tokens]
 
 
 def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:

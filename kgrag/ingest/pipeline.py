@@ -13,6 +13,7 @@ from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
 from kgrag.ingest.resolve import resolve
+from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
@@ -94,6 +95,7 @@ class IngestPipeline:
     def _ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         s = self.rt.settings
         timings: dict[str, float] = {}
+        usage = LLMUsage()
         try:
             start = time.perf_counter()
             doc = read_document(name, data, max_mb=s.max_file_mb, min_page_chars=s.min_page_chars)
@@ -102,15 +104,15 @@ class IngestPipeline:
                 return IngestResult(
                     source=name, status=IngestStatus.UNCHANGED, document_id=doc.id, title=doc.title
                 )
-            return self._ingest(doc, timings)
+            return self._ingest(doc, timings, usage)
         except DocumentError as exc:
             return _failed(name, exc.reason)
         except ServiceUnavailableError:
             raise  # not this file's fault: stop the batch, keep what is complete
         except KgragError as exc:
-            return _failed(name, str(exc))
+            return _failed(name, str(exc), usage)
 
-    def _ingest(self, doc: Document, timings: dict[str, float]) -> IngestResult:
+    def _ingest(self, doc: Document, timings: dict[str, float], usage: LLMUsage) -> IngestResult:
         s = self.rt.settings
         start = time.perf_counter()
         chunks = chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
@@ -127,7 +129,9 @@ class IngestPipeline:
             if self.progress:
                 self.progress(doc.title, done, len(chunks))
 
-        extracted = self.extractor.extract_all(chunks, concurrency=s.llm_parallel, on_done=on_done)
+        extracted = self.extractor.extract_all(
+            chunks, concurrency=s.llm_parallel, on_done=on_done, config={"callbacks": [usage]}
+        )
         timings["extract"] = time.perf_counter() - start
 
         pruned, report = prune(extracted, self.rt.schema)
@@ -174,6 +178,7 @@ class IngestPipeline:
             entities=len(graph.entities),
             relationships=len(graph.relations),
             repaired_outputs=sum(g.repaired for g in extracted),
+            **usage.counts(),
             prune=report,
             timings_s={k: round(v, 3) for k, v in timings.items()},
         )
@@ -247,5 +252,6 @@ class IngestPipeline:
         entity_index.save()
 
 
-def _failed(name: str, reason: str) -> IngestResult:
-    return IngestResult(source=name, status=IngestStatus.FAILED, error=reason)
+def _failed(name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
+    counts = usage.counts() if usage else {}
+    return IngestResult(source=name, status=IngestStatus.FAILED, error=reason, **counts)

@@ -65,6 +65,9 @@ def _closed_port() -> int:
 
 def test_sample_corpus_ingests_into_lexical_and_domain_graph(runtime: Runtime, first_ingest):
     assert [r.status for r in first_ingest] == [IngestStatus.INGESTED] * 3, first_ingest
+    for r in first_ingest:  # every chunk asked the LLM (or its cache); tokens from `usage`
+        assert r.llm_calls + r.cached_calls >= r.chunks, r
+        assert r.prompt_tokens >= r.llm_calls and r.completion_tokens >= r.llm_calls, r
     counts = runtime.store.counts()
     assert (counts["documents"], counts["pages"], counts["chunks"]) == (3, 4, 4)
     assert counts["entities"] >= 5 and counts["relationships"] >= 3 and counts["mentions"] >= 5

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 import httpx
+from langchain_core.caches import BaseCache
 from langchain_openai import ChatOpenAI
 
 _hosts = itertools.count()
@@ -67,11 +68,12 @@ class ScriptedOpenAI:
             },
         )
 
-    def chat_model(self, max_retries: int = 0) -> ChatOpenAI:
+    def chat_model(self, max_retries: int = 0, cache: BaseCache | None = None) -> ChatOpenAI:
         return ChatOpenAI(
             model="m",
             base_url=self.base_url,
             api_key="k",
             max_retries=max_retries,
+            cache=cache,
             http_client=httpx.Client(transport=httpx.MockTransport(self.handler)),
         )
