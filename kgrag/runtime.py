@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from langchain_openai import ChatOpenAI
+from langchain_core.language_models import BaseChatModel
 
 from kgrag.embed import SentenceEmbedder
 from kgrag.errors import KgeError
@@ -17,6 +17,7 @@ from kgrag.kge.model import KgeModel
 from kgrag.kge.rank import KgeRanker
 from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import check_llm, make_chat_model
+from kgrag.llm.vllm_provider import VLLM_IN_PROCESS, make_vllm_chat_model
 from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts
 from kgrag.retrieve.budget import answer_budget
@@ -86,10 +87,13 @@ class Runtime:
         self.__dict__.pop("kge_ranker", None)
 
     @cached_property
-    def chat_model(self) -> ChatOpenAI:
-        """One client (and connection pool) for every LLM call of this runtime."""
+    def chat_model(self) -> BaseChatModel:
+        """One client (and connection pool), or the in-process vLLM engine, for every LLM call
+        of this runtime."""
         if self.llm_base_url is None:
             raise RuntimeError("this runtime was opened without an LLM")
+        if self.llm_base_url == VLLM_IN_PROCESS:
+            return make_vllm_chat_model(self.settings)
         return make_chat_model(self.settings, self.llm_base_url, prompts=self.prompts)
 
     @cached_property
@@ -150,11 +154,15 @@ class Runtime:
 
 @contextlib.contextmanager
 def llm_endpoint(settings: Settings, *, check: bool = True) -> Iterator[str]:
-    """Base URL of the configured OpenAI-compatible server; starts the local one if unset.
+    """Base URL of the configured OpenAI-compatible server; starts the local one if unset;
+    VLLM_IN_PROCESS for `llm_provider: vllm` (the engine loads on the first LLM call).
 
     `check=False` lets a long-running server come up while a remote LLM is down (its /health
     reports it and requests get 503) instead of refusing to start.
     """
+    if settings.llm_provider == "vllm":
+        yield VLLM_IN_PROCESS
+        return
     if settings.llm_base_url is not None:
         if check:
             check_llm(settings.llm_base_url, api_key=settings.llm_api_key.get_secret_value())

@@ -6,7 +6,7 @@ Read once at an entry point (CLI command, API lifespan) and passed down; never a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 Strategy = Literal["cypher", "graph", "kge", "vector"]
 KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
 ResponseFormat = Literal["json_schema", "json_object", "none"]
+LLMProvider = Literal["openai", "vllm"]
 
 
 class Settings(BaseSettings):
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
     graph_write_batch: int = Field(200, ge=1, le=5000)
 
     # LLM: unset base URL = local llama-server started by kgrag
+    llm_provider: LLMProvider = Field(
+        "openai",
+        description="openai: an OpenAI-compatible server (vLLM, llama-server); vllm: the model "
+        "runs in this process (`pip install kgrag[gpu]`, a CUDA GPU; llm_model is then the "
+        "Hugging Face id or path), for batch ingest.",
+    )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. vLLM.")
     llm_model: str = "qwen2.5-coder-1.5b-instruct"
     llm_api_key: SecretStr = SecretStr("not-needed")
@@ -77,6 +84,11 @@ class Settings(BaseSettings):
         description="Structured output to ask for first. A server that rejects it (HTTP 400/422 "
         "naming response_format) gets the next one down, json_object then none, with the JSON "
         "schema spelled out in the prompt, for the rest of the process.",
+    )
+    llm_vllm_args: dict[str, Any] = Field(
+        {},
+        description="Keyword arguments for vllm.LLM(...) with llm_provider=vllm, e.g. "
+        "tensor_parallel_size, gpu_memory_utilization (max_model_len defaults to llm_context).",
     )
     llm_max_tokens: int = Field(1536, ge=64)
     llm_temperature: float = 0.0
@@ -192,9 +204,19 @@ class Settings(BaseSettings):
     def embedded_graph(self) -> bool:
         return self.graph_uri is None
 
+    @model_validator(mode="after")
+    def _one_llm_provider(self) -> Settings:
+        if self.llm_provider == "vllm" and self.llm_base_url is not None:
+            raise ValueError(
+                "llm_provider 'vllm' runs the model in this process; llm_base_url is for an "
+                "OpenAI-compatible server (llm_provider 'openai'): set one of them"
+            )
+        return self
+
     @property
     def local_llm(self) -> bool:
-        return self.llm_base_url is None
+        """kgrag starts the local llama-server (no base URL, no in-process vLLM)."""
+        return self.llm_provider == "openai" and self.llm_base_url is None
 
     @classmethod
     def settings_customise_sources(

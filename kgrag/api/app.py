@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from kgrag.api import chat, documents, health, openai_chat
 from kgrag.api.deps import require_api_key
 from kgrag.api.jobs import IngestJobs
-from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError
+from kgrag.errors import ConfigError, KgragError, LLMOutputError, ServiceUnavailableError
 from kgrag.metrics import observe_request
 from kgrag.runtime import open_runtime
 from kgrag.settings import Settings
@@ -21,6 +21,11 @@ from kgrag.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    if settings.llm_provider == "vllm":
+        raise ConfigError(
+            "llm_provider 'vllm' (in-process) is for batch ingest; the API talks to a vLLM "
+            "server: run `vllm serve <model>` and set llm_provider 'openai' and llm_base_url"
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -16,7 +16,12 @@ app = typer.Typer(help="Manage the local LLM server (llama.cpp, OpenAI API on 12
 def _server() -> LocalLLMServer:
     settings = Settings()
     if not settings.local_llm:
-        console.print(f"KGRAG_LLM_BASE_URL is set ({settings.llm_base_url}); no local server.")
+        reason = (
+            "llm_provider is vllm (in-process)"
+            if settings.llm_provider == "vllm"
+            else f"KGRAG_LLM_BASE_URL is set ({settings.llm_base_url})"
+        )
+        console.print(f"{reason}; no local server.")
         raise typer.Exit(1)
     return LocalLLMServer(settings)
 
