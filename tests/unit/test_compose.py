@@ -28,11 +28,47 @@ def _default(value: str) -> str:
 
 
 def test_services_and_healthchecks():
-    assert set(SERVICES) == {"neo4j", "neo4j-reader", "vllm", "api"}
+    assert set(SERVICES) == {"neo4j", "neo4j-reader", "vllm", "api", "prometheus"}
     for name in ("neo4j", "vllm"):
         assert SERVICES[name]["healthcheck"]["test"], name
     api_deps = SERVICES["api"]["depends_on"]
     assert api_deps["neo4j"]["condition"] == api_deps["vllm"]["condition"] == "service_healthy"
+
+
+def _image(service: str) -> str:
+    image = SERVICES[service]["image"]
+    return _default(image) if image.startswith("${") else image
+
+
+def test_images_are_pinned_to_versions():
+    for service in (name for name, spec in SERVICES.items() if "image" in spec):  # api: built
+        _, _, tag = _image(service).partition(":")
+        assert tag and tag != "latest", f"{service}: {_image(service)}"
+    assert re.fullmatch(r"vllm/vllm-openai:v\d+\.\d+\.\d+", _image("vllm"))
+    assert f"VLLM_IMAGE={_image('vllm')}" in ENV_EXAMPLE.splitlines()
+    assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", _image("prometheus"))
+
+
+def test_prometheus_scrapes_the_api_and_vllm_only_in_the_metrics_profile():
+    prometheus = SERVICES["prometheus"]
+    assert prometheus["profiles"] == ["metrics"]
+    assert "prometheus" not in SERVICES["api"]["depends_on"]
+    config_flag = next(a for a in prometheus["command"] if a.startswith("--config.file="))
+    source, target, mode = next(
+        v.split(":") for v in prometheus["volumes"] if v.startswith("./deploy/")
+    )
+    assert target == config_flag.removeprefix("--config.file=") and mode == "ro"
+    config = yaml.safe_load((REPO_ROOT / source).read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["kgrag"]["metrics_path"] == jobs["vllm"]["metrics_path"] == "/metrics"
+    assert jobs["kgrag"]["static_configs"] == [{"targets": ["api:8000"]}]
+    assert jobs["vllm"]["static_configs"] == [{"targets": ["vllm:8000"]}]
+    api_command = SERVICES["api"]["command"]
+    assert api_command[api_command.index("--port") + 1] == "8000"
+    assert "8000" in SERVICES["vllm"]["healthcheck"]["test"][1]  # vLLM listens on 8000 inside
+    from kgrag.api.app import create_app
+
+    assert create_app(Settings()).url_path_for("metrics") == "/metrics"
 
 
 def test_neo4j_defaults_to_pinned_community_and_never_accepts_a_license_itself():
