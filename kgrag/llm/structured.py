@@ -212,14 +212,3 @@ def _short_validation(error: ValidationError | None) -> str:
     parts = [f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in error.errors()[:3]]
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
-
-
-def repair_json_to_model(raw: str, schema: type[T]) -> T:
-    """Repair raw LLM text into `schema` (for callers that got raw text elsewhere)."""
-    value, problem = _repair(raw, schema)
-    if value is None:
-        raise LLMOutputError(
-            f"LLM output is not a valid {schema.__name__}: {problem}. "
-            f"Raw output ({len(raw)} chars): {excerpt(raw)}"
-        )
-    return value
