@@ -3,7 +3,12 @@
 ArcadeDB server.
 
     python benchmarks/graph_writes.py                       # 50k triples, 1 run
-    python benchmarks/graph_writes.py --triples 5000 --runs 3
+    python benchmarks/graph_writes.py --triples 10000 --runs 3
+
+On ArcadeDB 50k triples take many minutes: a MERGE on two labels (kgrag's `:Entity:<type>`,
+which misses the Entity.id index) or on a label without an index (langchain-neo4j's
+`apoc.merge.node([type], ...)`) scans, so each entity row costs more as the graph grows:
+scale down with `--triples`.
 
 Needs the `bench` extra (`pip install -e .[bench]`) for langchain-neo4j.
 
