@@ -42,7 +42,8 @@ class Runtime:
     llm_base_url: str | None
     _indexes: dict[str, VectorIndex] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)  # guards index updates/reads
-    _relation_linker: tuple[str, RelationLinker] | None = None  # (relationship names, linker)
+    _entity_linker: EntityLinker | None = None
+    _relation_linker: tuple[tuple[int, int], RelationLinker] | None = None  # (index state, linker)
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -100,24 +101,36 @@ class Runtime:
     def cypher_examples(self) -> CypherExamples:
         return CypherExamples(self.settings.prompts_dir / "cypher_examples.yaml", self.embedder)
 
+    def entity_linker(self) -> EntityLinker:
+        """The linker over the entity index, rebuilt only when the index has changed."""
+        index = self.index("entities")
+        cached = self._entity_linker
+        if cached is None or cached.index is not index or cached.version != index.version:
+            self._entity_linker = EntityLinker(
+                index, self.embedder, threshold=self.settings.link_threshold
+            )
+        return self._entity_linker
+
     def relation_linker(self) -> RelationLinker:
-        """Linker over the schema's relationship types (with aliases) and those in the graph."""
-        names = {r.name: list(r.aliases) for r in self.schema.relationship_types}
-        for row in self.store.run_read(q.RELATIONSHIP_TYPE_COUNTS):
-            names.setdefault(row["type"], [])
-        key = repr(sorted(names.items()))
-        if self._relation_linker is None or self._relation_linker[0] != key:
+        """Linker over the schema's relationship types (with aliases) and those in the graph;
+        the graph's types are read again only when the entity index changed (an ingest)."""
+        index = self.index("entities")
+        version = (id(index), index.version)
+        if self._relation_linker is None or self._relation_linker[0] != version:
+            names = {r.name: list(r.aliases) for r in self.schema.relationship_types}
+            for row in self.store.run_read(q.RELATIONSHIP_TYPE_COUNTS):
+                names.setdefault(row["type"], [])
             linker = RelationLinker(
                 names, self.embedder, threshold=self.settings.relation_link_threshold
             )
-            self._relation_linker = (key, linker)
+            self._relation_linker = (version, linker)
         return self._relation_linker[1]
 
     def retriever(self, strategies: list[Strategy] | None = None) -> Retriever:
         """The retriever for these strategies (default: the configured ones)."""
         s = self.settings
         strategies = strategies or list(s.strategies)
-        linker = EntityLinker(self.index("entities"), self.embedder, threshold=s.link_threshold)
+        linker = self.entity_linker()
         text2cypher = None
         if "cypher" in strategies and self.llm_base_url is not None:
             text2cypher = TextToCypher(

@@ -20,6 +20,7 @@ class VectorIndex:
         self.path = Path(path)
         self.dimension = dimension
         self.ids: list[str] = []
+        self.version = 0  # bumped on every change, so caches built from `ids` know to rebuild
         self.index = faiss.IndexFlatIP(dimension)
         self._positions: dict[str, int] = {}
 
@@ -66,6 +67,7 @@ class VectorIndex:
         for i in fresh:
             self._positions[ids[i]] = len(self.ids)
             self.ids.append(ids[i])
+        self.version += 1
 
     def remove(self, ids: Iterable[str]) -> None:
         gone = set(ids) & self._positions.keys()
@@ -78,6 +80,7 @@ class VectorIndex:
             self.index.add(vectors)
         self.ids = [self.ids[i] for i in keep]
         self._positions = {id_: i for i, id_ in enumerate(self.ids)}
+        self.version += 1
 
     def vector(self, id_: str) -> np.ndarray | None:
         pos = self._positions.get(id_)

@@ -9,6 +9,8 @@ from kgrag.ports import Embedder
 from kgrag.types import LinkedEntity
 from kgrag.vectors import VectorIndex
 
+MIN_EXACT_CHARS = 3  # shorter names ("AI", "X") only link by similarity
+_WORD = re.compile(r"\w+", flags=re.UNICODE)
 KEY_SEPARATOR = "\x1f"  # entity index ids are "<entity id>\x1f<surface form>"
 _TOKEN = re.compile(r"[\w'’-]+", flags=re.UNICODE)
 _STOPWORDS = frozenset(
@@ -37,10 +39,17 @@ class EntityLinker:
         self.embedder = embedder
         self.threshold = threshold
         self.max_span = max_span
-        self._surfaces: dict[str, tuple[str, str]] = {}
+        self.version = index.version
+        # name key -> (entity id, surface), grouped by the key's first word for lookup
+        self._by_first_word: dict[str, dict[str, tuple[str, str]]] = {}
         for key in index.ids:
             entity_id, surface = split_entity_index_key(key)
-            self._surfaces.setdefault(entity_key(surface), (entity_id, surface))
+            name = entity_key(surface)
+            first = _WORD.match(name)
+            if len(name) >= MIN_EXACT_CHARS and first:
+                self._by_first_word.setdefault(first.group(), {}).setdefault(
+                    name, (entity_id, surface)
+                )
 
     def link(self, question: str) -> list[LinkedEntity]:
         linked = {e.entity_id: e for e in self._exact(question)}
@@ -49,20 +58,25 @@ class EntityLinker:
         return sorted(linked.values(), key=lambda e: -e.score)
 
     def _exact(self, question: str) -> list[LinkedEntity]:
-        text = f" {entity_key(question)} "
-        found = []
-        for key, (entity_id, surface) in self._surfaces.items():
-            if len(key) >= 3 and re.search(rf"(?<!\w){re.escape(key)}(?!\w)", text):
-                found.append(
-                    LinkedEntity(
-                        mention=surface,
-                        entity_id=entity_id,
-                        name=surface,
-                        score=1.0,
-                        method="exact",
+        """Names that occur in the question as whole words: for each word of the question,
+        only the names starting with that word are compared (fast for 100k+ names)."""
+        text = entity_key(question)
+        found: dict[str, LinkedEntity] = {}
+        for word in _WORD.finditer(text):
+            for name, (entity_id, surface) in self._by_first_word.get(word.group(), {}).items():
+                end = word.start() + len(name)
+                if text.startswith(name, word.start()) and not _WORD.match(text[end : end + 1]):
+                    found.setdefault(
+                        name,
+                        LinkedEntity(
+                            mention=surface,
+                            entity_id=entity_id,
+                            name=surface,
+                            score=1.0,
+                            method="exact",
+                        ),
                     )
-                )
-        return found
+        return list(found.values())
 
     def _similar(self, question: str) -> list[LinkedEntity]:
         spans = question_spans(question, self.max_span)

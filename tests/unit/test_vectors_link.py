@@ -80,3 +80,22 @@ def test_similar_mention_links_above_threshold_only(tmp_path: Path, embedder):
     linked = _linker(tmp_path, embedder, 0.7).link(question)
     assert [(e.entity_id, e.method) for e in linked][:1] == [("nordic ocean fund", "vector")]
     assert _linker(tmp_path, embedder, 0.99).link(question) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "linked"),
+    [
+        ("Who founded Acme Corp?", ["acme"]),
+        ("Where is (acme corp) based?", ["acme"]),
+        ("Is Acme Corporation the same?", []),  # "acme corp" is not a whole-word match here
+        ("What does the Kelvin-7 buoy measure?", ["kelvin"]),
+        ("Compare Kelvin-70 and others", []),
+        ("acme corp, kelvin-7 buoy", ["acme", "kelvin"]),
+    ],
+)
+def test_exact_names_match_whole_words_only(tmp_path: Path, embedder, question, linked):
+    index = VectorIndex.empty(tmp_path / "e", embedder.dimension)
+    names = [("acme", "Acme Corp"), ("kelvin", "Kelvin-7 buoy"), ("x", "AI")]
+    index.add([entity_index_key(i, n) for i, n in names], embedder.embed([n for _, n in names]))
+    linker = EntityLinker(index, embedder, threshold=1.01)  # exact matches only
+    assert sorted(e.entity_id for e in linker.link(question)) == linked
