@@ -35,19 +35,26 @@ class Verdict(BaseModel):
 
 
 class AnswerWriter:
-    """Writes the answer from the evidence, then optionally checks it against the cited passages."""
+    """Writes the answer from the evidence, then optionally checks it against the cited passages.
 
-    def __init__(self, llm: BaseChatModel, prompts: Prompts, *, verify: bool = True) -> None:
+    `short=True` asks for the bare answer span (a name, date, number): what Exact Match and F1
+    score in `kgrag eval`.
+    """
+
+    def __init__(
+        self, llm: BaseChatModel, prompts: Prompts, *, verify: bool = True, short: bool = False
+    ) -> None:
         self.llm = llm
         self.prompts = prompts
         self.verify = verify
+        self.system_prompt = "answer_short_system" if short else "answer_system"
 
     def answer(self, context: RetrievedContext) -> Answer:
         trace = dict(context.trace)
         if not context.evidence:
             return _unsupported(context, trace)
         messages = [
-            SystemMessage(self.prompts.render("answer_system")),
+            SystemMessage(self.prompts.render(self.system_prompt)),
             HumanMessage(
                 self.prompts.render(
                     "answer_user",

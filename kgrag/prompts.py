@@ -13,6 +13,7 @@ PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "extract_user": frozenset({"input"}),
     "discover_schema": frozenset(),
     "answer_system": frozenset(),
+    "answer_short_system": frozenset(),
     "answer_user": frozenset({"question", "facts", "evidence"}),
     "verify_system": frozenset(),
     "cypher_system": frozenset({"schema", "examples"}),

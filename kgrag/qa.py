@@ -40,9 +40,12 @@ def retrieve_context(
     return context
 
 
-def write_answer(rt: Runtime, context: RetrievedContext, start: float) -> Answer:
-    """The cited answer from the context; `start` is when the question arrived."""
-    writer = AnswerWriter(rt.chat_model, rt.prompts, verify=rt.settings.verify_answers)
+def write_answer(
+    rt: Runtime, context: RetrievedContext, start: float, *, short: bool = False
+) -> Answer:
+    """The cited answer from the context; `start` is when the question arrived. `short`: the
+    bare answer span (for evaluation)."""
+    writer = AnswerWriter(rt.chat_model, rt.prompts, verify=rt.settings.verify_answers, short=short)
     answer = writer.answer(context)
     answer.trace["timings_s"] = {
         **answer.trace.get("timings_s", {}),

@@ -126,13 +126,20 @@ class Runtime:
             self._relation_linker = (version, linker)
         return self._relation_linker[1]
 
-    def retriever(self, strategies: list[Strategy] | None = None) -> Retriever:
-        """The retriever for these strategies (default: the configured ones)."""
+    def retriever(
+        self, strategies: list[Strategy] | None = None, *, depth: int | None = None
+    ) -> Retriever:
+        """The retriever for these strategies (default: the configured ones).
+
+        `depth` gives a plain ranking of that many chunks (vector hits and evidence): no
+        text2cypher (its rows rank no chunk), whole chunks, no context budget. `kgrag eval`
+        scores recall@k on it.
+        """
         s = self.settings
         strategies = strategies or list(s.strategies)
         linker = self.entity_linker()
         text2cypher = None
-        if "cypher" in strategies and self.llm_base_url is not None:
+        if "cypher" in strategies and self.llm_base_url is not None and depth is None:
             text2cypher = TextToCypher(
                 self.chat_model,
                 self.store,
@@ -150,16 +157,18 @@ class Runtime:
             self.embedder,
             hops=s.hops,
             max_triples=s.max_triples,
-            top_k_chunks=s.top_k_chunks,
-            max_evidence=s.max_evidence_chunks,
+            top_k_chunks=depth or s.top_k_chunks,
+            max_evidence=depth or s.max_evidence_chunks,
             strategies=list(strategies),
             text2cypher=text2cypher,
             kge=self.kge_ranker if "kge" in strategies else None,
             relation_linker=self.relation_linker(),
             windows=None
-            if s.sentence_window is None
+            if s.sentence_window is None or depth is not None
             else SentenceWindows(self.embedder, self.index("entities"), s.sentence_window),
-            context_tokens=answer_budget(
+            context_tokens=None
+            if depth is not None
+            else answer_budget(
                 self.prompts, context_tokens=s.llm_context, answer_tokens=s.llm_max_tokens
             ),
         )

@@ -97,3 +97,17 @@ def test_quote_from_a_sentence_window_has_the_chunk_offsets():
         "[1] (노트, page 1)\n레예스는 서울에서 일했다.그는 칠레에서 태어났다."
         in requests[0]["messages"][-1]["content"]
     )
+
+
+def test_short_mode_asks_for_the_bare_answer_span():
+    llm = ScriptedOpenAI(
+        [json.dumps({"answer": "Valparaíso", "evidence": [2], "supported": True})] * 2
+    )
+    long_writer = AnswerWriter(llm.chat_model(), PROMPTS, verify=False)
+    short_writer = AnswerWriter(llm.chat_model(), PROMPTS, verify=False, short=True)
+    long_writer.answer(CONTEXT)
+    short_writer.answer(CONTEXT)
+    long_system, short_system = (r["messages"][0]["content"] for r in llm.requests)
+    assert long_system == PROMPTS.render("answer_system")
+    assert short_system == PROMPTS.render("answer_short_system") != long_system
+    assert llm.requests[0]["messages"][1:] == llm.requests[1]["messages"][1:]
