@@ -1,12 +1,18 @@
-"""Per-document LLM accounting: model calls, response-cache hits, tokens the server reported."""
+"""LLM accounting: model calls, response-cache hits, tokens the server reported; per document
+(a callback in the invoke config) or per `with count_llm_usage()` block (every call inside)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
+from langchain_core.tracers.context import register_configure_hook
 
 
 def server_usage(response: LLMResult) -> tuple[int, int] | None:
@@ -36,6 +42,7 @@ class LLMUsage(BaseCallbackHandler):
         self.cached_calls = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.unreported_calls = 0  # answered without `usage`: the token sums are incomplete
         self._lock = threading.Lock()
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
@@ -47,6 +54,8 @@ class LLMUsage(BaseCallbackHandler):
             self.llm_calls += 1
             self.prompt_tokens += usage[0]
             self.completion_tokens += usage[1]
+            if not (response.llm_output or {}).get("token_usage"):
+                self.unreported_calls += 1
 
     def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
         with self._lock:
@@ -61,3 +70,25 @@ class LLMUsage(BaseCallbackHandler):
                 "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
             }
+
+
+_active: ContextVar[LLMUsage | None] = ContextVar("kgrag_llm_usage", default=None)
+
+
+@functools.cache
+def _register_hook() -> None:
+    """LangChain attaches the handler in `_active` to every run (registered once, on first use)."""
+    register_configure_hook(_active, inheritable=True)
+
+
+@contextlib.contextmanager
+def count_llm_usage() -> Iterator[LLMUsage]:
+    """Counts every chat-model call made in this block (in this thread's context), wherever
+    it is made: retrieval, answer, grounding check."""
+    _register_hook()
+    usage = LLMUsage()
+    token = _active.set(usage)
+    try:
+        yield usage
+    finally:
+        _active.reset(token)

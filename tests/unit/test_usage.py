@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 from langchain_core.caches import InMemoryCache
 from prometheus_client import REGISTRY
 from rich.console import Console
@@ -12,7 +13,7 @@ from rich.console import Console
 from kgrag.cli.render import ingest_table
 from kgrag.ingest.extract import GraphExtractor
 from kgrag.llm.response_format import RESPONSE_FORMATS
-from kgrag.llm.usage import LLMUsage
+from kgrag.llm.usage import LLMUsage, count_llm_usage
 from kgrag.metrics import LLM_METRICS
 from kgrag.prompts import Prompts
 from kgrag.schema import GraphSchema
@@ -137,3 +138,32 @@ def test_prometheus_counts_server_tokens_and_cache_hits_the_same_way():
         sample("kgrag_llm_calls_total", outcome="cached"),
     )
     assert [b - a for a, b in zip(before, after, strict=True)] == [7, 1, 1]
+
+
+def test_a_block_counts_every_call_made_inside_it_and_nothing_outside():
+    llm = ScriptedOpenAI(["x", Reply("a", usage=(5, 1)), Reply("b", usage=(7, 2)), "c", "d"])
+    model = llm.chat_model()
+    model.invoke("before")
+    with count_llm_usage() as first:
+        model.invoke("one")  # no callbacks passed: the block attaches its own
+        model.invoke("two")
+    with count_llm_usage() as second:
+        model.invoke("three")
+    model.invoke("after")
+    assert (first.llm_calls, first.prompt_tokens, first.completion_tokens) == (2, 12, 3)
+    assert first.unreported_calls == 0 and second.llm_calls == 1
+
+
+class _NoUsage(ScriptedOpenAI):
+    """A server that does not report token usage."""
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(super().handler(request).content)
+        del body["usage"]
+        return httpx.Response(200, json=body)
+
+
+def test_calls_without_usage_are_marked_unreported_not_zero_tokens():
+    with count_llm_usage() as usage:
+        _NoUsage(["a"]).chat_model().invoke("one")
+    assert usage.llm_calls == 1 and usage.unreported_calls == 1
