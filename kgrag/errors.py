@@ -55,3 +55,7 @@ class IndexCorruptError(KgragError):
 
 class KgeError(KgragError):
     """No usable KGE model: none trained, unreadable, or nothing to train on."""
+
+
+class DatasetError(KgragError):
+    """An evaluation file (QA set, corpus, results) is malformed; names the file and the line."""

@@ -1,0 +1,1 @@
+"""`kgrag eval`: QA datasets, metrics, the evaluation run and its results file."""
