@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     )
     schema_path: Path = REPO_ROOT / "schemas" / "default.yaml"
     prompts_dir: Path = REPO_ROOT / "prompts"
+    eval_dir: Path = Field(
+        Path(".kgrag-eval"),
+        description="`kgrag eval` keeps one isolated data dir per dataset here.",
+    )
 
     # Graph store: unset URI = embedded ArcadeDB started by kgrag
     graph_uri: str | None = Field(None, description="bolt:// or neo4j:// URI of a Neo4j server.")

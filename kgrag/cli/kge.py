@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from kgrag.cli.progress import progress_bar
@@ -19,10 +20,10 @@ from kgrag.settings import KgeModelName, Settings
 app = typer.Typer(help="KGE model (PyKEEN) trained on the graph's entity triples.")
 
 
-def train_and_save(rt: Runtime, config: KgeConfig) -> KgeModel:
+def train_and_save(rt: Runtime, config: KgeConfig, out: Console = console) -> KgeModel:
     """Train on the graph as it is now, with a progress bar, and save beside the graph."""
     edges = rt.store.edges()
-    with progress_bar() as progress:
+    with progress_bar(out) as progress:
         task = progress.add_task(f"train {config.model} on {len(edges)} triples", total=None)
         model = KgeModel.train(
             edges,
@@ -31,7 +32,7 @@ def train_and_save(rt: Runtime, config: KgeConfig) -> KgeModel:
         )
     rt.set_kge_model(model)
     meta = model.meta
-    console.print(
+    out.print(
         f"trained {meta.config.model} on {meta.triples} triples in {meta.seconds:.1f} s "
         f"(loss {meta.losses[0]:.4f} → {meta.losses[-1]:.4f}); saved to {rt.kge_dir}"
     )

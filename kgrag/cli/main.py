@@ -1,4 +1,4 @@
-"""kgrag's command line: ingest, ask, serve, demo, setup, and the sub-command groups."""
+"""kgrag's command line: ingest, ask, serve, demo, setup, and the sub-command groups (eval …)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 import yaml
 
 from kgrag.cli import entities, graph, index, kge, llm, schema
+from kgrag.cli import eval as eval_cli
 from kgrag.cli.progress import ingest_with_progress
 from kgrag.cli.render import console, err_console, ingest_table, print_answer, print_trace
 from kgrag.errors import ConfigError, KgragError
@@ -29,6 +30,7 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(entities.app, name="entities")
 app.add_typer(index.app, name="index")
 app.add_typer(kge.app, name="kge")
+app.add_typer(eval_cli.app, name="eval")
 
 SAMPLES = REPO_ROOT / "samples"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kgrag.cli.render import console
@@ -12,13 +13,13 @@ from kgrag.runtime import Runtime
 from kgrag.types import IngestResult
 
 
-def progress_bar() -> Progress:
+def progress_bar(out: Console = console) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=out,
     )
 
 

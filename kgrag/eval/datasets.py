@@ -48,9 +48,15 @@ class QAItem(BaseModel):
 @dataclass
 class Dataset:
     name: str
+    qa_path: Path
     items: list[QAItem]
-    corpus: list[Passage] = field(default_factory=list)
-    corpus_dir: Path | None = None  # a folder of documents, ingested as they are
+    corpus_path: Path | None = None
+    corpus: list[Passage] = field(default_factory=list)  # empty for a folder corpus
+
+    @property
+    def corpus_dir(self) -> Path | None:
+        """A folder of documents, ingested as they are."""
+        return self.corpus_path if self.corpus_path and self.corpus_path.is_dir() else None
 
 
 class _Paragraph(BaseModel):
@@ -123,10 +129,8 @@ def load_dataset(qa_path: Path, corpus_path: Path | None = None) -> Dataset:
         qa_path = _first_existing(folder, QA_FILES) or folder / QA_FILES[0]
         if corpus_path is None:
             corpus_path = _first_existing(folder, CORPUS_FILES)
-    dataset = Dataset(name=name, items=load_qa(qa_path))
-    if corpus_path is not None and corpus_path.is_dir():
-        dataset.corpus_dir = corpus_path
-    elif corpus_path is not None:
+    dataset = Dataset(name=name, qa_path=qa_path, items=load_qa(qa_path), corpus_path=corpus_path)
+    if corpus_path is not None and dataset.corpus_dir is None:
         dataset.corpus = load_passages(corpus_path)
     return dataset
 
