@@ -39,6 +39,7 @@ class _RunByDefault(TyperGroup):
 
 app = typer.Typer(
     cls=_RunByDefault,
+    no_args_is_help=True,
     help="Evaluate answers and retrieval on a QA set (`kgrag eval QA …`); compare two runs.",
 )
 

@@ -190,8 +190,10 @@ def _rows(path: Path) -> list[tuple[str, Any]]:
     """(`line N` | `item N`, decoded row) for a JSONL or JSON-list file."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read ({exc})") from exc
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     if path.suffix.lower() == ".jsonl":
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):

@@ -89,9 +89,11 @@ class EvalResults(BaseModel):
         except OSError as exc:
             raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from exc
         except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, first["loc"])) or "top level"
             raise DatasetError(
-                f"{path}: not a {FORMAT} results file ({exc.error_count()} problem(s), first: "
-                f"{'.'.join(map(str, exc.errors()[0]['loc']))}: {exc.errors()[0]['msg']})"
+                f"{path}: not a {FORMAT} results file ({where}: {first['msg']}; "
+                f"{exc.error_count()} problem(s))"
             ) from None
 
 
