@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-unit lint clean
+.PHONY: install demo test test-unit lint clean eval-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/kgrag demo
+
+# The MuSiQue dev benchmark on its first EVAL_LIMIT questions (all 100: a day of CPU extraction).
+EVAL_DEV ?= ../shared/data/musique-100
+EVAL_LIMIT ?= 5
+EVAL_STRATEGIES ?= graph vector graph,vector
+
+eval-dev: install
+	$(BIN)/kgrag eval $(EVAL_DEV) --limit $(EVAL_LIMIT) --strategies "$(EVAL_STRATEGIES)"
 
 test: install
 	$(BIN)/ruff check kgrag tests samples benchmarks

@@ -1,0 +1,59 @@
+"""`kgrag eval` end to end on the real store and local LLM: 3 passages, 2 questions, 2 sets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgrag.eval.metrics import exact_match, recall_at_k
+from kgrag.eval.report import EvalResults
+from kgrag.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).parents[1] / "data" / "eval" / "musique"
+TITLES = ["Ilse Varga", "Marrow Lake Observatory", "Orrin Telescope"]
+
+
+def test_eval_writes_results_scored_on_real_retrieval(
+    tmp_path: Path, llm_server: str, llm_settings: Settings
+):
+    out = tmp_path / "results.json"
+    args = ["eval", str(DATA), "--data-dir", str(tmp_path / "data"), "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "kgrag.cli.main", *args, "--strategies", "vector graph,vector"]
+        + ["--json"],
+        env={
+            **os.environ,
+            "KGRAG_LLM_BASE_URL": llm_server,
+            "KGRAG_LLM_MODEL": llm_settings.llm_model,
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout) == json.loads(out.read_text())  # stdout is only the JSON
+    results = EvalResults.load(out)
+    assert results.ingest["ingested"] == 3 and results.ingest["failed"] == 0
+    assert results.dataset["graph_documents"] == 3 and results.dataset["questions"] == 2
+    assert results.settings["answer_prompt"] == "answer_short_system"
+    assert [run.strategies for run in results.runs] == [["vector"], ["graph", "vector"]]
+    for run in results.runs:
+        assert run.summary.questions == len(run.questions) == 2 and run.summary.errors == 0
+        for q in run.questions:
+            # the ranking is the retriever's: every ingested passage comes back under its title
+            assert sorted(q.ranked_titles) == TITLES
+            assert q.recall == recall_at_k(q.supporting_titles, q.ranked_titles)
+            assert q.recall[10] == 1.0
+            assert q.em == exact_match(q.answer if q.supported else "", q.answers)
+            assert q.llm_calls >= 1 and q.total_s >= q.retrieval_s > 0
+            assert q.prompt_tokens and q.completion_tokens  # llama-server reports usage
+        assert run.summary.metrics["recall@10"] == 1.0
+        assert run.summary.metrics["tokens"] is not None
