@@ -91,6 +91,10 @@ def evaluate(
 def _evaluate_one(
     rt: Runtime, ranker: Retriever, item: QAItem, strategies: list[Strategy]
 ) -> QuestionResult:
+    # The ranking goes first: it also loads the indexes and models, so that no question's
+    # timed retrieval pays for loading them.
+    with rt.lock:
+        ranked = ranked_documents(e.document_title for e in ranker.retrieve(item.question).evidence)
     answer: Answer | None = None
     error = None
     retrieval_s = None
@@ -102,8 +106,6 @@ def _evaluate_one(
             answer = write_answer(rt, context, start, short=True)
         except LLMOutputError as exc:
             error = str(exc)
-    with rt.lock:
-        ranked = ranked_documents(e.document_title for e in ranker.retrieve(item.question).evidence)
     supported = answer is not None and answer.supported
     if item.answerable:
         prediction = answer.text if answer is not None and supported else ""
