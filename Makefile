@@ -21,9 +21,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/kgrag demo
 
-# The MuSiQue dev benchmark on its first EVAL_LIMIT questions (all 100: a day of CPU extraction).
+# The MuSiQue dev benchmark on its first EVAL_LIMIT questions (hours on CPU; all 100: days).
 EVAL_DEV ?= ../shared/data/musique-100
-EVAL_LIMIT ?= 5
+EVAL_LIMIT ?= 3
 EVAL_STRATEGIES ?= graph vector graph,vector
 
 eval-dev: install
