@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from kgrag.errors import DocumentError, NeedsOcrError
 from kgrag.types import Document, Page
@@ -94,8 +93,11 @@ def _read_pdf(name: str, data: bytes, min_page_chars: int) -> tuple[list[Page], 
         title = (reader.metadata.title if reader.metadata else None) or None
     except DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise DocumentError(name, f"corrupt or unreadable PDF ({exc})") from exc
+    except Exception as exc:  # pypdf fails on damaged files in many ways (found by fuzzing:
+        # NotImplementedError for a mangled filter name, besides PdfReadError/ValueError/…)
+        raise DocumentError(
+            name, f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})"
+        ) from exc
     if not texts:
         raise DocumentError(name, "PDF has no pages")
     scanned = [i + 1 for i, t in enumerate(texts) if len(t.strip()) < min_page_chars]
