@@ -9,7 +9,7 @@ from typing import Annotated, get_args
 import typer
 import yaml
 
-from kgrag.cli import entities, graph, index, kge, llm, schema
+from kgrag.cli import entities, graph, index, kge, llm, qa, schema
 from kgrag.cli import eval as eval_cli
 from kgrag.cli.progress import ingest_with_progress
 from kgrag.cli.render import console, err_console, ingest_table, print_answer, print_trace
@@ -30,6 +30,7 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(entities.app, name="entities")
 app.add_typer(index.app, name="index")
 app.add_typer(kge.app, name="kge")
+app.add_typer(qa.app, name="qa")
 app.add_typer(eval_cli.app, name="eval")
 
 SAMPLES = REPO_ROOT / "samples"
