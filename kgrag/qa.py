@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from kgrag.answer import AnswerWriter
 from kgrag.conversation import Turn, standalone_question
+from kgrag.errors import ServiceUnavailableError
 from kgrag.runtime import Runtime
 from kgrag.settings import Strategy
+from kgrag.store.neo4j_store import SERVICE as GRAPH_STORE
 from kgrag.types import Answer, RetrievedContext
+
+log = logging.getLogger(__name__)
 
 
 def answer_question(
@@ -33,11 +38,32 @@ def retrieve_context(
     if history:
         question = standalone_question(rt.chat_model, rt.prompts, history, question)
     with rt.lock:
-        context = rt.retriever(strategies).retrieve(question)
+        try:
+            context = rt.retriever(strategies).retrieve(question)
+        except ServiceUnavailableError as exc:
+            if exc.service != GRAPH_STORE:
+                raise
+            context = vector_only_context(rt, question, reason=str(exc))
     if question != asked:
         context.trace["asked"] = asked
         context.trace["standalone_question"] = question
     return context
+
+
+def vector_only_context(rt: Runtime, question: str, *, reason: str) -> RetrievedContext:
+    """Vector search over the local chunk copy, for when the graph store is unreachable."""
+    hits = rt.index("chunks").search(rt.embedder.embed([question]), rt.settings.top_k_chunks)[0]
+    evidence = rt.chunk_texts.get([chunk_id for chunk_id, _ in hits])
+    scores = dict(hits)
+    for item in evidence:
+        item.score = round(scores[item.chunk_id], 4)
+    degraded = f"{reason}; answered from vector search only (no graph facts)"
+    log.warning("question answered without the graph: %s", reason)
+    return RetrievedContext(
+        question=question,
+        evidence=evidence,
+        trace={"strategies": ["vector"], "degraded": degraded, "vector_chunks": list(scores)},
+    )
 
 
 def write_answer(
@@ -47,6 +73,7 @@ def write_answer(
     bare answer span (for evaluation)."""
     writer = AnswerWriter(rt.chat_model, rt.prompts, verify=rt.settings.verify_answers, short=short)
     answer = writer.answer(context)
+    answer.degraded = context.trace.get("degraded")
     answer.trace["timings_s"] = {
         **answer.trace.get("timings_s", {}),
         "total_s": round(time.perf_counter() - start, 3),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from kgrag.chunk_texts import ChunkTexts
 from kgrag.embed import SentenceEmbedder
 from kgrag.errors import KgeError
 from kgrag.kge.model import KgeModel
@@ -61,6 +62,11 @@ class Runtime:
         path = self.settings.data_dir / "vectors" / name
         self._indexes[name] = VectorIndex.empty(path, self.embedder.dimension)
         return self._indexes[name]
+
+    @cached_property
+    def chunk_texts(self) -> ChunkTexts:
+        """Chunk texts kept beside the vector indexes (answers while the graph is down)."""
+        return ChunkTexts(self.settings.data_dir / "vectors" / "chunk_texts.sqlite")
 
     @property
     def kge_dir(self) -> Path:

@@ -184,6 +184,7 @@ class Answer(BaseModel):
     triples: list[Triple] = []
     inferred: list[Triple] = []  # KGE link predictions: not stated by any document
     evidence: list[Evidence] = []
+    degraded: str | None = None  # why this answer rests on less than usual (graph down)
     trace: dict[str, Any] = {}
 
 

@@ -55,6 +55,8 @@ def _counts(results: list[IngestResult]) -> list[str]:
 def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:
     style = "green" if answer.supported else "yellow"
     console.print(Panel(answer.text, title=f"[bold]{answer.question}[/]", border_style=style))
+    if answer.degraded:
+        console.print(f"  [yellow]degraded: {answer.degraded}[/]")
     for c in answer.citations:
         console.print(f"  [bold]cites[/] {c.document}, page {c.page} [dim]({c.chunk_id})[/]")
         console.print(f"        [italic]“{c.quote}”[/]")

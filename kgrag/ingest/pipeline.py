@@ -196,6 +196,7 @@ class IngestPipeline:
         prefix = f"{document_id}:"
         chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefix) and i not in fresh])
         chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
+        self.rt.chunk_texts.put(self.rt.store.evidence([c.id for c in chunks]))
         self.sync_entity_index()
         chunk_index.save()
 
@@ -219,6 +220,7 @@ class IngestPipeline:
         prefixes = tuple(f"{document_id}:" for document_id in document_ids)
         chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefixes)])
         chunk_index.save()
+        self.rt.chunk_texts.remove_documents(document_ids)
         self.sync_entity_index()
 
     def rebuild_indexes(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -227,11 +229,12 @@ class IngestPipeline:
         with self.rt.lock:
             chunks = self.rt.store.chunk_texts()
             chunk_index = self.rt.reset_index("chunks")
+            self.rt.chunk_texts.clear()
             for start in range(0, len(chunks), REBUILD_BATCH):
                 batch = chunks[start : start + REBUILD_BATCH]
-                chunk_index.add(
-                    [i for i, _ in batch], self.rt.embedder.embed([t for _, t in batch])
-                )
+                ids = [i for i, _ in batch]
+                chunk_index.add(ids, self.rt.embedder.embed([t for _, t in batch]))
+                self.rt.chunk_texts.put(self.rt.store.evidence(ids))
                 if progress:
                     progress(start + len(batch), len(chunks))
             chunk_index.save()
