@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import socket
 import statistics
 import tempfile
 import time
@@ -32,6 +31,7 @@ import httpx
 
 from kgrag.ingest.extract import GraphExtractor
 from kgrag.llm.openai_compat import make_chat_model
+from kgrag.procs import free_port
 from kgrag.prompts import Prompts
 from kgrag.schema import GraphSchema
 from kgrag.settings import Settings
@@ -88,12 +88,6 @@ def serve_stub(port: int, latency_s: float, slots: int, content: str) -> None:
         return state
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(base_url: str, timeout_s: float = 30.0) -> None:
