@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,7 @@ class IngestJob(BaseModel):
     state: JobState = JobState.QUEUED
     chunks_done: int = 0
     chunks_total: int = 0
+    submitted_at: float = 0.0  # time.time() at upload; restarts resume in this order
     resumed: bool = False  # queued again after a restart
     result: IngestResult | None = None
 
@@ -67,7 +69,9 @@ class IngestJobs:
 
     def submit(self, filename: str, data: bytes) -> IngestJob:
         """Store the upload, then queue it."""
-        job = IngestJob(id=uuid.uuid4().hex, filename=safe_filename(filename))
+        job = IngestJob(
+            id=uuid.uuid4().hex, filename=safe_filename(filename), submitted_at=time.time()
+        )
         folder = self.root / job.id
         folder.mkdir()
         _write_atomic(folder / UPLOAD_FILE, data)
@@ -78,11 +82,13 @@ class IngestJobs:
 
     def _resume(self) -> None:
         """Load every job on disk; queue again those a stop interrupted."""
-        for path in sorted(self.root.glob(f"*/{JOB_FILE}"), key=lambda p: p.stat().st_mtime):
+        loaded = []
+        for path in self.root.glob(f"*/{JOB_FILE}"):
             try:
-                job = IngestJob.model_validate_json(path.read_text("utf-8"))
+                loaded.append(IngestJob.model_validate_json(path.read_text("utf-8")))
             except (OSError, ValidationError):
                 continue  # a job file half-written by a crash: its upload was never queued
+        for job in sorted(loaded, key=lambda j: j.submitted_at):
             self.jobs[job.id] = job
             if job.state in (JobState.QUEUED, JobState.RUNNING):
                 job.state, job.resumed = JobState.QUEUED, True
