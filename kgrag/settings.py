@@ -21,6 +21,7 @@ Strategy = Literal["cypher", "graph", "kge", "vector"]
 KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
 ResponseFormat = Literal["json_schema", "json_object", "none"]
 LLMProvider = Literal["openai", "vllm"]
+VectorMode = Literal["dense", "lexical", "hybrid"]
 
 
 class Settings(BaseSettings):
@@ -106,7 +107,40 @@ class Settings(BaseSettings):
     min_page_chars: int = Field(16, ge=0, description="Fewer text-layer chars = page needs OCR.")
 
     # Embeddings and retrieval
-    embedding_model_path: Path | None = Field(None, description="sentence-transformers model dir.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Sentence embedding model: a bundled one by name (`all-MiniLM-L6-v2`, "
+        "English only; `use-multilingual-v3`, 16 languages incl. Korean, see docs/embeddings.md), "
+        "a local sentence-transformers folder, or with network any sentence-transformers hub id "
+        "(e.g. BAAI/bge-m3). After a change run `kgrag index rebuild`.",
+    )
+    vector_mode: VectorMode = Field(
+        "hybrid",
+        description="How the `vector` strategy finds chunks: dense (FAISS embeddings), lexical "
+        "(BM25 over words and character n-grams; works for Korean with any embedder) or hybrid "
+        "(both, fused by reciprocal rank).",
+    )
+    rrf_k: int = Field(
+        60, ge=1, description="Reciprocal rank fusion constant: score = sum of 1 / (k + rank)."
+    )
+    fusion_depth: int = Field(
+        50, ge=1, description="Chunks each of FAISS and BM25 contribute to the fusion."
+    )
+    lexical_ngram: int = Field(
+        2,
+        ge=2,
+        le=4,
+        description="Character n-gram length of the lexical index (2 suits Korean/CJK); a "
+        "change refills the index from the chunk texts on next use.",
+    )
+    lexical_link_threshold: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="Share of an entity name's character n-grams that must occur in the "
+        "question (the first at a word start) to link it lexically; Korean names followed by "
+        "particles, spacing and hyphen variants of transliterations.",
+    )
     link_threshold: float = Field(0.72, ge=0, le=1)
     relation_link_threshold: float = Field(
         0.6, ge=0, le=1, description="Cosine for linking a question phrase to a relationship type."
@@ -175,6 +209,17 @@ class Settings(BaseSettings):
     max_request_kb: int = Field(
         512, ge=1, description="Largest JSON request body (chat, completions) accepted."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _embedding_model_path_renamed(cls, data: Any) -> Any:
+        """`embedding_model_path` (a folder) is now `embedding_model`, which takes a folder too."""
+        if isinstance(data, dict) and "embedding_model_path" in data:
+            data = dict(data)
+            path = data.pop("embedding_model_path")
+            if path is not None:
+                data.setdefault("embedding_model", str(path))
+        return data
 
     @field_validator("chunk_overlap")
     @classmethod

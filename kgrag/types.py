@@ -146,7 +146,7 @@ class LinkedEntity(BaseModel):
     entity_id: str
     name: str
     score: float
-    method: str  # "exact" | "vector"
+    method: str  # "exact" | "lexical" | "vector"
 
 
 class LinkedRelation(BaseModel):

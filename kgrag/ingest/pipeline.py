@@ -155,6 +155,7 @@ class IngestPipeline:
             except Exception:
                 self.rt.store.delete_document(doc.id)
                 self.rt.index("chunks").remove(c.id for c in chunks)
+                self.rt.lexical("chunks").remove(c.id for c in chunks)
                 raise
             timings["embed"] = time.perf_counter() - start
             self._replace_previous_versions(doc)
@@ -190,12 +191,16 @@ class IngestPipeline:
         return self._extractor
 
     def _index(self, document_id: str, chunks: list[Chunk]) -> None:
-        """Embed new chunks (dropping the document's stale ones), sync entity names, save."""
-        chunk_index = self.rt.index("chunks")
+        """Embed and BM25-index new chunks (dropping the document's stale ones), sync entity
+        names, save."""
+        chunk_index, lexical = self.rt.index("chunks"), self.rt.lexical("chunks")
         fresh = {c.id for c in chunks}
         prefix = f"{document_id}:"
-        chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefix) and i not in fresh])
+        stale = [i for i in chunk_index.ids if i.startswith(prefix) and i not in fresh]
+        chunk_index.remove(stale)
+        lexical.remove(stale)
         chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
+        lexical.add([c.id for c in chunks], [c.text for c in chunks])
         self.rt.chunk_texts.put(self.rt.store.evidence([c.id for c in chunks]))
         self.sync_entity_index()
         chunk_index.save()
@@ -218,7 +223,9 @@ class IngestPipeline:
             self.prune_log.remove(document_id)
         chunk_index = self.rt.index("chunks")
         prefixes = tuple(f"{document_id}:" for document_id in document_ids)
-        chunk_index.remove([i for i in chunk_index.ids if i.startswith(prefixes)])
+        gone = [i for i in chunk_index.ids if i.startswith(prefixes)]
+        chunk_index.remove(gone)
+        self.rt.lexical("chunks").remove(gone)
         chunk_index.save()
         self.rt.chunk_texts.remove_documents(document_ids)
         self.sync_entity_index()
@@ -234,6 +241,7 @@ class IngestPipeline:
                 batch = chunks[start : start + REBUILD_BATCH]
                 ids = [i for i, _ in batch]
                 chunk_index.add(ids, self.rt.embedder.embed([t for _, t in batch]))
+                self.rt.lexical("chunks").add(ids, [t for _, t in batch])
                 self.rt.chunk_texts.put(self.rt.store.evidence(ids))
                 if progress:
                     progress(start + len(batch), len(chunks))
@@ -242,16 +250,20 @@ class IngestPipeline:
             self.sync_entity_index()
 
     def sync_entity_index(self) -> None:
-        """Make the entity-name index hold exactly the graph's entity names and aliases."""
-        entity_index = self.rt.index("entities")
+        """Make the entity-name indexes (FAISS, BM25) hold exactly the graph's entity names
+        and aliases."""
+        entity_index, lexical = self.rt.index("entities"), self.rt.lexical("entities")
         wanted = {
             entity_index_key(e.id, surface): surface
             for e in self.rt.store.entities()
             for surface in (e.name, *e.aliases)
         }
-        entity_index.remove([k for k in entity_index.ids if k not in wanted])
+        gone = [k for k in entity_index.ids if k not in wanted]
+        entity_index.remove(gone)
+        lexical.remove(gone)
         fresh = [k for k in wanted if k not in entity_index]
         entity_index.add(fresh, self.rt.embedder.embed([wanted[k] for k in fresh]))
+        lexical.add(fresh, [wanted[k] for k in fresh])
         entity_index.save()
 
 

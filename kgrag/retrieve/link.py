@@ -1,15 +1,19 @@
-"""Link question mentions to graph entities: exact name/alias match first, then FAISS similarity."""
+"""Link question mentions to graph entities: exact name/alias match, lexical (character n-gram)
+match, then FAISS similarity."""
 
 from __future__ import annotations
 
 import re
 
 from kgrag.ingest.entity_match import entity_key
+from kgrag.lexical import LexicalIndex, ngrams, words
 from kgrag.ports import Embedder
 from kgrag.types import LinkedEntity
 from kgrag.vectors import VectorIndex
 
 MIN_EXACT_CHARS = 3  # shorter names ("AI", "X") only link by similarity
+MIN_LEXICAL_CHARS = 2  # names in scripts without letter case (서울, 민준) may be this short
+LEXICAL_CANDIDATES = 20  # BM25 hits checked for n-gram coverage per question
 _WORD = re.compile(r"\w+", flags=re.UNICODE)
 KEY_SEPARATOR = "\x1f"  # entity index ids are "<entity id>\x1f<surface form>"
 _TOKEN = re.compile(r"[\w'’-]+", flags=re.UNICODE)
@@ -33,12 +37,21 @@ class EntityLinker:
     """Finds the graph entities a question talks about."""
 
     def __init__(
-        self, index: VectorIndex, embedder: Embedder, *, threshold: float, max_span: int = 4
+        self,
+        index: VectorIndex,
+        embedder: Embedder,
+        *,
+        threshold: float,
+        max_span: int = 4,
+        lexical: LexicalIndex | None = None,
+        lexical_threshold: float = 1.0,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.threshold = threshold
         self.max_span = max_span
+        self.lexical = lexical  # the same keys as `index`, over the names' text
+        self.lexical_threshold = lexical_threshold
         self.version = index.version
         # name key -> (entity id, surface), grouped by the key's first word for lookup
         self._by_first_word: dict[str, dict[str, tuple[str, str]]] = {}
@@ -53,7 +66,7 @@ class EntityLinker:
 
     def link(self, question: str) -> list[LinkedEntity]:
         linked = {e.entity_id: e for e in self._exact(question)}
-        for entity in self._similar(question):
+        for entity in [*self._lexical(question), *self._similar(question)]:
             linked.setdefault(entity.entity_id, entity)
         return sorted(linked.values(), key=lambda e: -e.score)
 
@@ -78,6 +91,30 @@ class EntityLinker:
                     )
         return list(found.values())
 
+    def _lexical(self, question: str) -> list[LinkedEntity]:
+        """Names most of whose character n-grams occur in the question, the first at the start
+        of a word: Korean names followed by particles (서울에서), spacing and hyphen variants
+        of transliterations (Min-jun, Minjun). BM25 picks the candidates."""
+        if self.lexical is None:
+            return []
+        n = self.lexical.ngram
+        grams = set(_grams(question, n))
+        word_starts = {ngrams(w, n, any_script=True)[0] for w in words(question)}
+        found: dict[str, LinkedEntity] = {}
+        for key, _ in self.lexical.search(question, LEXICAL_CANDIDATES):
+            entity_id, surface = split_entity_index_key(key)
+            name = _grams(surface, n)
+            if not name or name[0] not in word_starts or not _long_enough(surface):
+                continue
+            coverage = sum(g in grams for g in name) / len(name)
+            best = found.get(entity_id)
+            if coverage >= self.lexical_threshold and (best is None or coverage > best.score):
+                found[entity_id] = LinkedEntity(
+                    mention=surface, entity_id=entity_id, name=surface, score=coverage,
+                    method="lexical",
+                )  # fmt: skip
+        return list(found.values())
+
     def _similar(self, question: str) -> list[LinkedEntity]:
         spans = question_spans(question, self.max_span)
         if not spans or not len(self.index):
@@ -97,6 +134,17 @@ class EntityLinker:
                     )
                 )
         return found
+
+
+def _grams(text: str, n: int) -> list[str]:
+    return [g for w in words(text) for g in ngrams(w, n, any_script=True)]
+
+
+def _long_enough(name: str) -> bool:
+    """Latin-script (cased) names need MIN_EXACT_CHARS letters; others MIN_LEXICAL_CHARS."""
+    letters = "".join(words(name))
+    cased = any(c.lower() != c.upper() for c in letters)
+    return len(letters) >= (MIN_EXACT_CHARS if cased else MIN_LEXICAL_CHARS)
 
 
 def question_spans(question: str, max_span: int) -> list[str]:

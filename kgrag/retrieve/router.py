@@ -3,9 +3,10 @@
 `cypher`: an LLM-written, guarded read query (text2cypher.py); `graph`: triples around the
 linked entities and the chunks they cite; `kge`: those triples ranked by KGE plausibility ×
 relevance, plus the model's inferred links (kge/rank.py); `vector`: chunks similar to the
-question. Chunks are reranked into the evidence the answer cites, cut down to sentence windows
-(windows.py) and, with the triples and rows, to what fits the answer LLM's context (budget.py);
-the trace says what each strategy found and what was dropped.
+question by embedding, BM25 or both fused (chunk_search.py). Chunks are reranked into the
+evidence the answer cites, cut down to sentence windows (windows.py) and, with the triples and
+rows, to what fits the answer LLM's context (budget.py); the trace says what each strategy found
+and what was dropped.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from kgrag.kge.rank import KgeRanker
 from kgrag.metrics import observe_cypher
 from kgrag.ports import Embedder, GraphStore
 from kgrag.retrieve import budget
+from kgrag.retrieve.chunk_search import ChunkSearch
 from kgrag.retrieve.link import EntityLinker
 from kgrag.retrieve.relations import RelationLinker
 from kgrag.retrieve.text2cypher import TextToCypher
 from kgrag.retrieve.windows import SentenceWindows
 from kgrag.types import RetrievedContext, Triple
-from kgrag.vectors import VectorIndex
 
 GRAPH_BONUS = 0.1  # added per triple (up to 3) that cites a chunk
 RELATION_BONUS = 0.1  # added when such a triple has a relationship type the question asks about
@@ -43,7 +44,7 @@ class Retriever:
         self,
         store: GraphStore,
         linker: EntityLinker,
-        chunk_index: VectorIndex,
+        chunks: ChunkSearch,
         embedder: Embedder,
         *,
         hops: int,
@@ -59,7 +60,7 @@ class Retriever:
     ) -> None:
         self.store = store
         self.linker = linker
-        self.chunk_index = chunk_index
+        self.chunks = chunks
         self.embedder = embedder
         self.hops = hops
         self.max_triples = max_triples
@@ -107,13 +108,15 @@ class Retriever:
         about_relation = {c for t in triples if t.predicate in asked for c in t.source_chunks}
 
         start = time.perf_counter()
-        vector_hits = (
-            dict(self.chunk_index.search(query, self.top_k_chunks)[0])
+        candidates = (
+            self.chunks.candidates(question, query[0], self.top_k_chunks)
             if "vector" in self.strategies
-            else {}
+            else []
         )
+        vector_hits = dict(candidates[: self.top_k_chunks])
+        relevance = dict(candidates)
         scores = {
-            chunk_id: self._similarity(query[0], chunk_id, vector_hits)
+            chunk_id: self._similarity(query[0], chunk_id, relevance)
             + GRAPH_BONUS * min(n, 3)
             + RELATION_BONUS * (chunk_id in about_relation)
             for chunk_id, n in cited.items()
@@ -143,6 +146,7 @@ class Retriever:
             trace={
                 **trace,
                 "strategies": self.strategies,
+                "vector_mode": self.chunks.mode,
                 "linked": [e.model_dump() for e in linked],
                 "relations": [r.model_dump() for r in relations],
                 "triples": len(triples),
@@ -176,7 +180,11 @@ class Retriever:
             return None
 
     def _similarity(self, query: np.ndarray, chunk_id: str, known: dict[str, float]) -> float:
+        """A cited chunk's relevance: from the search, else its cosine (dense mode) or 0
+        (it ranked below the fusion depth)."""
         if chunk_id in known:
             return known[chunk_id]
-        vector = self.chunk_index.vector(chunk_id)
+        if self.chunks.mode != "dense":
+            return 0.0
+        vector = self.chunks.vectors.vector(chunk_id)
         return float(np.dot(query, vector)) if vector is not None else 0.0
