@@ -14,18 +14,13 @@ and embedding speed (texts/s, passages and questions together) on this CPU.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from kgrag.embed import MINILM, USE_MULTILINGUAL, make_embedder
-from kgrag.eval.bilingual import BilingualSet, Ranker
-from kgrag.lexical import LexicalIndex
-from kgrag.retrieve.chunk_search import ChunkSearch
+from kgrag.eval.bilingual import BilingualSet, Encode, chunk_search_ranker
 from kgrag.settings import REPO_ROOT, Settings
-from kgrag.vectors import VectorIndex
 
 DATA = REPO_ROOT / "tests" / "data" / "bilingual" / "topics.yaml"
 E5 = "e5-small-q4"
@@ -59,29 +54,14 @@ def encoders(name: str):  # (passage encoder, query encoder)
     return model.embed, model.embed
 
 
-def ranker(mode: str, encode, workdir: Path, speed: list[tuple[int, float]]) -> Ranker:
-    settings = Settings()
-    embed_passages, embed_queries = encode
-
-    def rank(ids: list[str], texts: list[str], questions: list[str]) -> list[list[str]]:
+def timed(encode: Encode, speed: list[tuple[int, float]]) -> Encode:
+    def run(texts: list[str]) -> np.ndarray:
         start = time.perf_counter()
-        passages, queries = embed_passages(texts), embed_queries(questions)
-        speed.append((len(texts) + len(questions), time.perf_counter() - start))
-        vectors = VectorIndex.empty(workdir / "v", passages.shape[1])
-        vectors.add(ids, passages)
-        lexical = LexicalIndex(Path(tempfile.mkdtemp(dir=workdir)) / "l.sqlite", ngram=2)
-        lexical.add(ids, texts)
-        search = ChunkSearch(
-            vectors, lexical, mode=mode, rrf_k=settings.rrf_k, depth=settings.fusion_depth
-        )
-        ranked = [
-            [i for i, _ in search.search(q, v, len(ids))]
-            for q, v in zip(questions, queries, strict=True)
-        ]
-        lexical.close()
-        return ranked
+        vectors = encode(texts)
+        speed.append((len(texts), time.perf_counter() - start))
+        return vectors
 
-    return rank
+    return run
 
 
 def main() -> None:
@@ -99,28 +79,34 @@ def main() -> None:
         rows += [("dense", name), ("hybrid", name)]
     speeds: dict[str, tuple[float, float]] = {}
     encoded: dict[str, tuple] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for mode, name in rows:
-            if mode == "lexical":
-                encode = (lambda t: np.eye(len(t), 8, dtype="float32"),) * 2  # unused vectors
-            else:
-                if name not in encoded:
-                    start = time.perf_counter()
-                    encoded[name] = encoders(name)
-                    encoded[name][0](["warm-up"])
-                    speeds[name] = (time.perf_counter() - start, 0.0)
-                encode = encoded[name]
-            speed: list[tuple[int, float]] = []
-            rank = ranker(mode, encode, Path(tmp), speed)
-            cells = []
-            for asked, over in PAIRS:
-                recall = data.recall(rank, asked, over, KS)
-                cells.append(" ".join(f"{recall[k]:.2f}" for k in KS))
-            label = name if mode == "lexical" else f"{mode} {name}"
-            print(f"{label:<34}" + "".join(f"{c:<14}" for c in cells))
-            if mode == "dense":
-                texts, seconds = map(sum, zip(*speed, strict=True))
-                speeds[name] = (speeds[name][0], texts / seconds)
+    settings = Settings()
+    for mode, name in rows:
+        if mode == "lexical":
+            encode = (lambda t: np.eye(len(t), 8, dtype="float32"),) * 2  # unused vectors
+        else:
+            if name not in encoded:
+                start = time.perf_counter()
+                encoded[name] = encoders(name)
+                encoded[name][0](["warm-up"])
+                speeds[name] = (time.perf_counter() - start, 0.0)
+            encode = encoded[name]
+        speed: list[tuple[int, float]] = []
+        rank = chunk_search_ranker(
+            mode,
+            timed(encode[0], speed),
+            timed(encode[1], speed),
+            rrf_k=settings.rrf_k,
+            depth=settings.fusion_depth,
+        )
+        cells = []
+        for asked, over in PAIRS:
+            recall = data.recall(rank, asked, over, KS)
+            cells.append(" ".join(f"{recall[k]:.2f}" for k in KS))
+        label = name if mode == "lexical" else f"{mode} {name}"
+        print(f"{label:<34}" + "".join(f"{c:<14}" for c in cells))
+        if mode == "dense":
+            texts, seconds = map(sum, zip(*speed, strict=True))
+            speeds[name] = (speeds[name][0], texts / seconds)
     print("\nembedder                 load+warm-up s  texts/s")
     for name, (load, rate) in speeds.items():
         print(f"{name:<24} {load:>14.1f} {rate:>8.1f}")
