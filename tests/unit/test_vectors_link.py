@@ -7,6 +7,7 @@ import pytest
 
 from kgrag.embed import SentenceEmbedder
 from kgrag.errors import IndexCorruptError
+from kgrag.lexical import LexicalIndex
 from kgrag.retrieve.link import EntityLinker, entity_index_key
 from kgrag.vectors import VectorIndex
 
@@ -99,3 +100,50 @@ def test_exact_names_match_whole_words_only(tmp_path: Path, embedder, question, 
     index.add([entity_index_key(i, n) for i, n in names], embedder.embed([n for _, n in names]))
     linker = EntityLinker(index, embedder, threshold=1.01)  # exact matches only
     assert sorted(e.entity_id for e in linker.link(question)) == linked
+
+
+KOREAN_NAMES = [
+    ("seoul", "서울"),
+    ("hanbit", "한빛제약"),
+    ("hanbit", "Hanbit Pharma"),
+    ("minjun", "Kim Min-jun"),
+    ("minjun", "김민준"),
+    ("tide", "TideDB"),
+    ("ai", "AI"),
+]
+
+
+@pytest.fixture
+def korean_linker(tmp_path: Path, embedder) -> EntityLinker:
+    keys = [entity_index_key(i, n) for i, n in KOREAN_NAMES]
+    index = VectorIndex.empty(tmp_path / "e", embedder.dimension)
+    index.add(keys, embedder.embed([n for _, n in KOREAN_NAMES]))
+    lexical = LexicalIndex(tmp_path / "e.lexical.sqlite", ngram=2)
+    lexical.add(keys, [n for _, n in KOREAN_NAMES])
+    return EntityLinker(index, embedder, threshold=1.01, lexical=lexical, lexical_threshold=0.85)
+
+
+@pytest.mark.parametrize(
+    ("question", "linked"),
+    [
+        ("서울에서 가장 큰 공원은?", ["seoul"]),  # name + particle: no whole-word match
+        ("한빛제약의 공장은 어디에 있나요?", ["hanbit"]),
+        ("김민준은 어느 회사에 다니나요?", ["minjun"]),  # a Korean alias
+        ("Where does Kim Minjun work?", ["minjun"]),  # transliteration without the hyphen
+        ("TideDB를 만든 회사는?", ["tide"]),  # a Latin name with a Korean particle
+        ("Who said it was raining?", []),  # "ai" inside words is no mention of AI
+        ("대서울 계획", []),  # 서울 not at the start of a word
+        ("부산에서 만나요", []),
+    ],
+)
+def test_korean_names_aliases_and_transliterations_link_lexically(korean_linker, question, linked):
+    found = korean_linker.link(question)
+    assert sorted(e.entity_id for e in found) == linked
+    assert all(e.method == "lexical" and 0.85 <= e.score <= 1 for e in found)
+
+
+def test_lexical_linking_is_off_without_a_lexical_index(tmp_path: Path, embedder):
+    index = VectorIndex.empty(tmp_path / "e", embedder.dimension)
+    index.add([entity_index_key("seoul", "서울")], embedder.embed(["서울"]))
+    linker = EntityLinker(index, embedder, threshold=1.01)
+    assert linker.link("서울에서 가장 큰 공원은?") == []
