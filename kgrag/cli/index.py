@@ -1,4 +1,4 @@
-"""`kgrag index rebuild|status`: the FAISS indexes, rebuilt from the graph when lost."""
+"""`kgrag index rebuild|status`: the FAISS (and BM25) indexes, rebuilt from the graph when lost."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ def rebuild() -> None:
             lambda done, total: progress.update(task, completed=done, total=total)
         )
         sizes = {name: len(rt.index(name)) for name in ("chunks", "entities")}
-    console.print(f"rebuilt: {sizes['chunks']} chunks, {sizes['entities']} entity names")
+        lexical = len(rt.lexical("chunks"))
+    console.print(
+        f"rebuilt: {sizes['chunks']} chunks ({lexical} in the BM25 index), "
+        f"{sizes['entities']} entity names"
+    )
 
 
 @app.command()
