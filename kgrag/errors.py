@@ -26,6 +26,10 @@ class NeedsOcrError(DocumentError):
     """The document (or some pages) has no text layer: it needs OCR."""
 
 
+class OcrUnavailableError(KgragError):
+    """An OCR engine, its model files or a system binary is missing; the message says what to install."""
+
+
 class ServiceUnavailableError(KgragError):
     """A backing service (LLM server, graph store) is unreachable."""
 

@@ -105,6 +105,29 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(100, ge=0)
     max_file_mb: float = Field(50.0, gt=0)
     min_page_chars: int = Field(16, ge=0, description="Fewer text-layer chars = page needs OCR.")
+    ocr_engine: Literal["auto", "paddleocr", "tesseract"] = Field(
+        "auto",
+        description="OCR engine for scanned pages. auto: Tesseract for Hangul pages, PaddleOCR "
+        "for the rest (its shipped models have no Hangul); rotation via Tesseract OSD.",
+    )
+    ocr_languages: str = Field(
+        "eng,kor",
+        pattern=r"^[a-z_]+([,+][a-z_]+)*$",
+        description="Tesseract language codes (Debian tesseract-ocr-<code>); kor reads Hangul "
+        "pages, the others every other page when ocr_engine is tesseract.",
+    )
+    ocr_rotation_min_confidence: float = Field(
+        7.0,
+        ge=0,
+        description="Tesseract OSD confidence from which its rotation is applied outright "
+        "(clean pages 9-18, wrong answers seen at 1-5); a weaker answer is checked by reading "
+        "the page both ways.",
+    )
+    ocr_device: Literal["cpu", "gpu"] = Field(
+        "cpu",
+        description="PaddleOCR device. cpu: onnxruntime on bundled PP-OCR models, offline; gpu: "
+        "Paddle's engine and PaddleOCR's own models (needs paddlepaddle-gpu and their download).",
+    )
 
     # Embeddings and retrieval
     embedding_model: str = Field(
