@@ -19,6 +19,10 @@ from PIL import Image
 from kgrag.ocr.base import OcrBox, OcrUnavailableError
 from kgrag.ocr.models import DET_MODEL, REC_MODEL, ensure_models
 
+# Pages wider than this are downsampled first (≈ 150 dpi for A4 portrait): measured on a
+# noisy 200-dpi JPEG scan, CER 2.4% (dropped spaces) -> 0.2%, clean pages unchanged, faster.
+READ_WIDTH = 1240
+
 
 def check_paddleocr() -> None:
     missing = [m for m in ("paddleocr", "onnxruntime") if importlib.util.find_spec(m) is None]
@@ -67,13 +71,17 @@ class PaddleReader:
         )
 
     def read_boxes(self, image: Image.Image) -> list[OcrBox]:
+        scale = min(1.0, READ_WIDTH / image.width)
+        if scale < 1.0:
+            size = (round(image.width * scale), round(image.height * scale))
+            image = image.resize(size, Image.Resampling.LANCZOS)
         bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
         with self._lock:
             if self._pipeline is None:
                 self._pipeline = self._load()
             page = self._pipeline.predict(bgr)[0]
         return [
-            OcrBox(text, float(score), *(float(v) for v in box))
+            OcrBox(text, float(score), *(float(v) / scale for v in box))
             for text, score, box in zip(
                 page["rec_texts"], page["rec_scores"], page["rec_boxes"], strict=True
             )
