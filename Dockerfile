@@ -7,5 +7,10 @@ COPY schemas ./schemas
 COPY prompts ./prompts
 COPY samples ./samples
 RUN pip install --no-cache-dir -e .
+# OCR: Tesseract for Korean pages and rotation; PP-OCR models unpacked into the image
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
+        tesseract-ocr-eng tesseract-ocr-kor && rm -rf /var/lib/apt/lists/* \
+    && python -c "from pathlib import Path; from kgrag.ocr.models import ensure_models; \
+ensure_models(Path('/root/.cache/kgrag'))"
 EXPOSE 8000
 CMD ["kgrag", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# OCR: Debian tesseract-ocr(-kor) via apt-get when root (else it says what to install), PP-OCR models.
 install: $(STAMP)
 	$(BIN)/kgrag setup
+	$(BIN)/python -m kgrag.ocr.install
 
 demo: install
 	$(BIN)/kgrag demo

@@ -107,9 +107,8 @@ def ensure_models(cache_dir: Path) -> dict[str, Path]:
 
 
 def _unpack(zf: zipfile.ZipFile, member: str, digest: str, target: Path, name: str) -> None:
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{name}.", suffix=".partial", dir=target.parent))
     onnx = staging / "inference.onnx"
     with zf.open(member) as src, open(onnx, "wb") as out:
         shutil.copyfileobj(src, out, 1 << 20)
@@ -120,5 +119,9 @@ def _unpack(zf: zipfile.ZipFile, member: str, digest: str, target: Path, name: s
     (staging / "inference.yml").write_text(
         yaml.safe_dump(config, allow_unicode=True), encoding="utf-8"
     )
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:  # another process finished first
+        shutil.rmtree(staging)
+        if not (target / "inference.yml").exists():
+            raise
