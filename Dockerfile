@@ -7,8 +7,8 @@ COPY schemas ./schemas
 COPY prompts ./prompts
 COPY samples ./samples
 RUN pip install --no-cache-dir -e .
-# OCR: Tesseract for Korean pages and rotation; PP-OCR models unpacked into the image
-RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
+# OCR: Tesseract for Korean pages and rotation, libGL for opencv (PaddleOCR), PP-OCR models
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr libgl1 libglib2.0-0 \
         tesseract-ocr-eng tesseract-ocr-kor && rm -rf /var/lib/apt/lists/* \
     && python -c "from pathlib import Path; from kgrag.ocr.models import ensure_models; \
 ensure_models(Path('/root/.cache/kgrag'))"

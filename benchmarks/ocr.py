@@ -65,7 +65,8 @@ def main() -> None:
             except OcrUnavailableError as exc:
                 print(f"{name}: unavailable: {exc}")
     print()
-    print(f"| {'engine':9} | {'page':15} | CER    | WER    | s/page | read by        | rot | conf |")
+    head = "| CER    | WER    | s/page | read by        | rot | conf |"
+    print(f"| {'engine':9} | {'page':15} {head}")
     print(f"|{'-' * 11}|{'-' * 17}|--------|--------|--------|{'-' * 16}|-----|------|")
     for r in rows:
         flag = " EMPTY" if r["empty"] else ""

@@ -27,7 +27,7 @@ class NeedsOcrError(DocumentError):
 
 
 class OcrUnavailableError(KgragError):
-    """An OCR engine, its model files or a system binary is missing; the message says what to install."""
+    """An OCR engine, its models or a system binary is missing; the message says what to install."""
 
 
 class ServiceUnavailableError(KgragError):
