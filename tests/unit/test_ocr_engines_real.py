@@ -16,8 +16,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def auto():
-    return build_ocr_engine(Settings(ocr_engine="auto"))
+def auto(tmp_path_factory):
+    return build_ocr_engine(Settings(ocr_engine="auto", data_dir=tmp_path_factory.mktemp("d")))
 
 
 def test_paddleocr_reads_a_clean_english_page(auto):
@@ -39,8 +39,9 @@ def test_korean_page_is_read_by_tesseract(auto):
     assert cer(result.text, page.truth) < 0.01
 
 
-def test_tesseract_reads_two_columns_in_order():
+def test_tesseract_reads_two_columns_in_order(tmp_path):
     page = two_column_page()
-    result = build_ocr_engine(Settings(ocr_engine="tesseract")).recognize(page.image)
+    engine = build_ocr_engine(Settings(ocr_engine="tesseract", data_dir=tmp_path))
+    result = engine.recognize(page.image)
     assert cer(result.text, page.truth) < 0.01
     assert result.text.index("Order part number") < result.text.index("The second column")
