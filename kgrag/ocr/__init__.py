@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from kgrag.ocr.base import OcrBox, OcrEngine, OcrResult, OcrUnavailableError
 from kgrag.ocr.engine import KOREAN_LANGS, PageOcr
@@ -20,10 +22,16 @@ def ocr_languages(settings: Settings) -> list[str]:
     return [lang for lang in re.split(r"[,+\s]+", settings.ocr_languages) if lang]
 
 
+@lru_cache(maxsize=4)
+def _paddle_reader(cache_dir: Path, data_dir: Path, device: str) -> PaddleReader:
+    """One PaddleOCR per process and configuration: its models load once, on first use."""
+    return PaddleReader(cache_dir, data_dir, device)
+
+
 def build_ocr_engine(settings: Settings) -> OcrEngine:
     """The configured engine; raises OcrUnavailableError naming what to install.
 
-    Models load on first use, once per engine object (keep one per process).
+    Cheap to call per document: PaddleOCR's models load once per process, on first use.
     """
     langs = ocr_languages(settings)
     korean_langs = [lang for lang in langs if lang in KOREAN_LANGS]
@@ -44,7 +52,7 @@ def build_ocr_engine(settings: Settings) -> OcrEngine:
         latin = TesseractReader(latin_langs)
     else:
         check_paddleocr()
-        latin = PaddleReader(settings.cache_dir, settings.data_dir, settings.ocr_device)
+        latin = _paddle_reader(settings.cache_dir, settings.data_dir, settings.ocr_device)
     return PageOcr(
         name=engine,
         engine=engine,

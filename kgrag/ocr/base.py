@@ -39,7 +39,7 @@ class OcrResult:
     text: str  # lines joined by "\n", paragraphs/columns by "\n\n"
     confidence: float  # 0..1, mean over boxes weighted by text length; 0.0 when no text
     engine: str  # e.g. "paddleocr-onnx", "tesseract"
-    rotation: int = 0  # degrees the page was rotated to read it (0/90/180/270)
+    rotation: int = 0  # degrees the page was turned clockwise to read it (0/90/180/270)
     boxes: tuple[OcrBox, ...] = ()
 
 
