@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 from kgrag.errors import OcrUnavailableError
+from kgrag.ocr import ocr_languages
 from kgrag.ocr.models import ensure_models
 from kgrag.ocr.tesseract import check_tesseract
 from kgrag.settings import Settings
@@ -57,10 +58,13 @@ def main() -> None:
     settings = Settings()
     print(install_packages(missing_packages()))
     try:
-        check_tesseract([lang for lang in settings.ocr_languages.replace("+", ",").split(",")])
+        check_tesseract(ocr_languages(settings))
     except OcrUnavailableError as exc:
         print(f"Tesseract: {exc}")
-    dirs = ensure_models(settings.cache_dir)
+    try:
+        dirs = ensure_models(settings.cache_dir)
+    except OcrUnavailableError as exc:
+        raise SystemExit(f"error: {exc}") from None
     print(f"PP-OCR models: {', '.join(str(d) for d in dirs.values())}")
 
 
