@@ -76,6 +76,9 @@ def write_answer(
     writer = AnswerWriter(rt.chat_model, rt.prompts, verify=rt.settings.verify_answers, short=short)
     answer = writer.answer(context)
     answer.degraded = context.trace.get("degraded")
+    for citation in answer.citations:
+        if rt.page_images.path(citation.document_id, citation.page) is not None:
+            citation.page_image_url = rt.page_images.url(citation.document_id, citation.page)
     answer.trace["timings_s"] = {
         **answer.trace.get("timings_s", {}),
         "total_s": round(time.perf_counter() - start, 3),

@@ -21,6 +21,8 @@ from kgrag.lexical import LexicalIndex
 from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import check_llm, make_chat_model
 from kgrag.llm.vllm_provider import VLLM_IN_PROCESS, make_vllm_chat_model
+from kgrag.ocr import OcrEngine, build_ocr_engine
+from kgrag.page_images import PageImages
 from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts
 from kgrag.retrieve.budget import answer_budget
@@ -112,6 +114,15 @@ class Runtime:
             rrf_k=s.rrf_k,
             depth=s.fusion_depth,
         )
+
+    @cached_property
+    def ocr_engine(self) -> OcrEngine:
+        """The OCR engine, built (models loaded) the first time a page needs OCR."""
+        return build_ocr_engine(self.settings)
+
+    @cached_property
+    def page_images(self) -> PageImages:
+        return PageImages(self.settings.data_dir / "pages", self.settings.page_image_max_px)
 
     @cached_property
     def chunk_texts(self) -> ChunkTexts:

@@ -128,6 +128,21 @@ class Settings(BaseSettings):
         description="PaddleOCR device. cpu: onnxruntime on bundled PP-OCR models, offline; gpu: "
         "Paddle's engine and PaddleOCR's own models (needs paddlepaddle-gpu and their download).",
     )
+    ocr_dpi: int = Field(
+        200, ge=72, le=600, description="Resolution PDF pages without a text layer are OCR'd at."
+    )
+    page_image_max_px: int = Field(
+        1600, ge=256, le=10000, description="Longest side of the PNG kept of every page."
+    )
+    ocr_low_confidence: float = Field(
+        0.8, ge=0, le=1, description="`documents show` lists OCR'd pages below this confidence."
+    )
+    max_image_pixels: int = Field(
+        100_000_000,
+        ge=1,
+        description="Images with more pixels are refused (decompression bombs; Pillow's own limit "
+        "of about 179 million also applies); larger PDF pages are rendered smaller.",
+    )
 
     # Embeddings and retrieval
     embedding_model: str = Field(

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field, model_validator
 class Page(BaseModel):
     number: int = Field(ge=1)
     text: str
+    ocr_engine: str | None = None  # None: the text came from the file's own text layer
+    ocr_confidence: float | None = Field(None, ge=0, le=1)
 
 
 class Document(BaseModel):
@@ -174,6 +176,7 @@ class Citation(BaseModel):
     quote: str
     start: int = 0  # offsets of the quote within the chunk's text
     end: int = 0
+    page_image_url: str | None = None  # GET this (API) for the rendered page, when kept
 
 
 class Answer(BaseModel):

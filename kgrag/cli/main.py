@@ -9,7 +9,7 @@ from typing import Annotated, get_args
 import typer
 import yaml
 
-from kgrag.cli import entities, graph, index, kge, llm, qa, schema
+from kgrag.cli import documents, entities, graph, index, kge, llm, qa, schema
 from kgrag.cli import eval as eval_cli
 from kgrag.cli.progress import ingest_with_progress
 from kgrag.cli.render import console, err_console, ingest_table, print_answer, print_trace
@@ -28,6 +28,7 @@ app.add_typer(graph.app, name="graph")
 app.add_typer(llm.app, name="llm")
 app.add_typer(schema.app, name="schema")
 app.add_typer(entities.app, name="entities")
+app.add_typer(documents.app, name="documents")
 app.add_typer(index.app, name="index")
 app.add_typer(kge.app, name="kge")
 app.add_typer(qa.app, name="qa")
@@ -73,10 +74,11 @@ def ask(
     settings = Settings(strategies=strategy) if strategy else Settings()
     with open_runtime(settings) as rt:
         answer = answer_question(rt, question)
+        page_images = rt.page_images
     if as_json:
         print(answer.model_dump_json(indent=2))
         return
-    print_answer(answer)
+    print_answer(answer, page_images=page_images)
     if trace:
         print_trace(answer)
 

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from kgrag.page_images import PageImages
 from kgrag.types import Answer, IngestResult, IngestStatus
 
 console = Console()
@@ -52,7 +53,11 @@ def _counts(results: list[IngestResult]) -> list[str]:
     return [*map(str, numbers), calls, tokens]
 
 
-def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:
+def print_answer(
+    answer: Answer, *, show_evidence: bool = True, page_images: PageImages | None = None
+) -> None:
+    """The answer, its citations (with the path of each cited page's image, when kept) and
+    what it rests on."""
     style = "green" if answer.supported else "yellow"
     console.print(Panel(answer.text, title=f"[bold]{answer.question}[/]", border_style=style))
     if answer.degraded:
@@ -60,6 +65,9 @@ def print_answer(answer: Answer, *, show_evidence: bool = True) -> None:
     for c in answer.citations:
         console.print(f"  [bold]cites[/] {c.document}, page {c.page} [dim]({c.chunk_id})[/]")
         console.print(f"        [italic]“{c.quote}”[/]")
+        image = page_images.path(c.document_id, c.page) if page_images else None
+        if image is not None:
+            console.print(f"        [dim]page image: {image}[/]")
     if show_evidence and answer.triples:
         console.print("  [bold]graph facts[/]")
         for t in answer.triples[:10]:

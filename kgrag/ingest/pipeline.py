@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,10 +12,12 @@ from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor
 from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
-from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
+from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
 from kgrag.ingest.resolve import resolve
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
+from kgrag.ocr import OcrEngine
+from kgrag.page_images import StagedPages
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
 from kgrag.types import Chunk, Document, IngestResult, IngestStatus
@@ -72,10 +75,7 @@ class IngestPipeline:
         for path in expand_paths(paths):
             try:
                 doc = read_document(
-                    str(path),
-                    path.read_bytes(),
-                    max_mb=s.max_file_mb,
-                    min_page_chars=s.min_page_chars,
+                    str(path), path.read_bytes(), **read_limits(s), ocr=self._ocr_engine
                 )
             except OSError as exc:
                 failed.append(_failed(str(path), f"cannot read file ({exc.strerror or exc})"))
@@ -97,14 +97,22 @@ class IngestPipeline:
         timings: dict[str, float] = {}
         usage = LLMUsage()
         try:
-            start = time.perf_counter()
-            doc = read_document(name, data, max_mb=s.max_file_mb, min_page_chars=s.min_page_chars)
-            timings["read"] = time.perf_counter() - start
-            if not self.reextract and self.rt.store.has_document(doc.sha256):
+            sha = hashlib.sha256(data).hexdigest()
+            if not self.reextract and self.rt.store.has_document(sha):  # before any OCR
+                stored = self.rt.store.document(sha[:16]) or {}
                 return IngestResult(
-                    source=name, status=IngestStatus.UNCHANGED, document_id=doc.id, title=doc.title
+                    source=name,
+                    status=IngestStatus.UNCHANGED,
+                    document_id=sha[:16],
+                    title=stored.get("title"),
                 )
-            return self._ingest(doc, timings, usage)
+            with self.rt.page_images.staging(sha[:16]) as images:
+                start = time.perf_counter()
+                doc = read_document(
+                    name, data, **read_limits(s), ocr=self._ocr_engine, page_images=images
+                )
+                timings["read"] = time.perf_counter() - start
+                return self._ingest(doc, timings, usage, images)
         except DocumentError as exc:
             return _failed(name, exc.reason)
         except ServiceUnavailableError:
@@ -112,7 +120,12 @@ class IngestPipeline:
         except KgragError as exc:
             return _failed(name, str(exc), usage)
 
-    def _ingest(self, doc: Document, timings: dict[str, float], usage: LLMUsage) -> IngestResult:
+    def _ocr_engine(self) -> OcrEngine:
+        return self.rt.ocr_engine
+
+    def _ingest(
+        self, doc: Document, timings: dict[str, float], usage: LLMUsage, images: StagedPages
+    ) -> IngestResult:
         s = self.rt.settings
         start = time.perf_counter()
         chunks = chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
@@ -152,6 +165,7 @@ class IngestPipeline:
             start = time.perf_counter()
             try:
                 self._index(doc.id, chunks)
+                images.commit()
             except Exception:
                 self.rt.store.delete_document(doc.id)
                 self.rt.index("chunks").remove(c.id for c in chunks)
@@ -221,6 +235,7 @@ class IngestPipeline:
         for document_id in document_ids:
             self.rt.store.delete_document(document_id)
             self.prune_log.remove(document_id)
+            self.rt.page_images.remove(document_id)
         chunk_index = self.rt.index("chunks")
         prefixes = tuple(f"{document_id}:" for document_id in document_ids)
         gone = [i for i in chunk_index.ids if i.startswith(prefixes)]

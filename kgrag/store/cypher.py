@@ -51,7 +51,8 @@ PING = "RETURN 1 AS ok"
 MERGE_PAGES = """
 UNWIND $rows AS row
 MERGE (p:Page {id: row.id})
-SET p.document_id = row.document_id, p.number = row.number
+SET p.document_id = row.document_id, p.number = row.number,
+    p.ocr_engine = row.ocr_engine, p.ocr_confidence = row.ocr_confidence
 """
 
 MERGE_CHUNKS = """
@@ -192,7 +193,8 @@ RETURN d.id AS id, d.title AS title, d.source AS source, d.sha256 AS sha256, d.p
 DOCUMENT_PAGES = """
 MATCH (:Document {id: $id})-[:HAS_PAGE]->(p:Page)
 OPTIONAL MATCH (p)-[:HAS_CHUNK]->(c:Chunk)
-RETURN p.number AS number, count(c) AS chunks
+RETURN p.number AS number, count(c) AS chunks,
+       p.ocr_engine AS ocr_engine, p.ocr_confidence AS ocr_confidence
 ORDER BY number
 """
 

@@ -15,6 +15,8 @@ def unique(items: list[str]) -> list[str]:
 def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str, Any]:
     """Rows to write, grouped by label/type; raises ValueError on inconsistent input."""
     page_numbers = {p.number for p in doc.pages}
+    if len(page_numbers) != len(doc.pages):
+        raise ValueError(f"document {doc.id} has two pages with one number")
     chunk_ids = {c.id for c in chunks}
     for c in chunks:
         if c.document_id != doc.id or c.page not in page_numbers:
@@ -67,8 +69,14 @@ def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict
         rel_rows.setdefault(rtype, []).append(row)
     return {
         "pages": [
-            {"id": f"{doc.id}:p{n}", "document_id": doc.id, "number": n}
-            for n in sorted(page_numbers)
+            {
+                "id": f"{doc.id}:p{p.number}",
+                "document_id": doc.id,
+                "number": p.number,
+                "ocr_engine": p.ocr_engine,
+                "ocr_confidence": p.ocr_confidence,
+            }
+            for p in sorted(doc.pages, key=lambda p: p.number)
         ],
         "chunks": [{**c.model_dump(), "page_id": f"{doc.id}:p{c.page}"} for c in chunks],
         "entities": by_type,
