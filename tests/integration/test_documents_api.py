@@ -1,15 +1,17 @@
 """Document lifecycle and key scopes over HTTP on the real embedded ArcadeDB (no LLM needed):
-show a document, delete it leaving no orphans in the graph or the indexes; read-only keys
-may read but not change data."""
+show a document (OCR confidence per page, page images), delete it leaving no orphans in the
+graph, the indexes or the page images; read-only keys may read but not change data."""
 
 from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from pydantic import SecretStr
 
 from kgrag.api.app import create_app
 from kgrag.ingest.pipeline import IngestPipeline
+from kgrag.page_images import PageImages
 from kgrag.procs import free_port
 from kgrag.settings import Settings
 from kgrag.store.neo4j_store import Neo4jGraphStore
@@ -20,13 +22,27 @@ pytestmark = pytest.mark.integration
 
 WRITE = {"Authorization": "Bearer writer-key"}
 READ = {"Authorization": "Bearer reader-key"}
+# doc1 with its second page read by OCR, at a confidence below the default 0.8
+D1_SCANNED = D1.model_copy(
+    update={
+        "pages": [
+            D1.pages[0],
+            D1.pages[1].model_copy(update={"ocr_engine": "tesseract", "ocr_confidence": 0.42}),
+        ]
+    }
+)
 
 
 @pytest.fixture
 def settings(graph_store: Neo4jGraphStore, graph_settings: Settings) -> Settings:
     graph_store.clear()
-    graph_store.write_document(D1, C1, G1)
+    graph_store.write_document(D1_SCANNED, C1, G1)
     graph_store.write_document(D2, C2, G2)
+    images = PageImages(graph_settings.data_dir / "pages", graph_settings.page_image_max_px)
+    with images.staging("doc1") as staged:
+        for number in (1, 2):
+            staged.add(number, Image.new("L", (3000, 2000), 200))
+        staged.commit()
     IngestPipeline(_runtime(graph_settings, graph_store)).rebuild_indexes()
     return graph_settings.model_copy(
         update={
@@ -57,12 +73,38 @@ def test_show_and_delete_a_document_leaves_no_orphans(
     with TestClient(create_app(settings)) as client:
         shown = client.get("/documents/doc1", headers=READ).json()
         assert shown["title"] == D1.title and shown["chunks"] == 3
-        assert shown["page_list"] == [{"number": 1, "chunks": 2}, {"number": 2, "chunks": 1}]
+        page_2 = {
+            "number": 2,
+            "chunks": 1,
+            "ocr_engine": "tesseract",
+            "ocr_confidence": 0.42,
+            "image_url": "/documents/doc1/pages/2.png",
+        }
+        assert shown["page_list"] == [
+            {
+                "number": 1,
+                "chunks": 2,
+                "ocr_engine": None,
+                "ocr_confidence": None,
+                "image_url": "/documents/doc1/pages/1.png",
+            },
+            page_2,
+        ]
+        assert shown["low_confidence_pages"] == [page_2]
+        image = client.get("/documents/doc1/pages/2.png", headers=READ)
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        assert image.content.startswith(b"\x89PNG")
+        assert client.get("/documents/doc1/pages/2.png").status_code == 401
+        missing = client.get("/documents/doc1/pages/7.png", headers=READ)
+        assert missing.status_code == 404 and "no image of page 7" in missing.json()["detail"]
+        assert client.get("/documents/doc2/pages/1.png", headers=READ).status_code == 404
         assert (shown["entities"], shown["entities_only_here"]) == (3, 1)  # Berlin only here
 
         deleted = client.delete("/documents/doc1", headers=WRITE)
         assert deleted.status_code == 200 and deleted.json()["chunks"] == 3
         assert client.get("/documents/doc1", headers=READ).status_code == 404
+        assert client.get("/documents/doc1/pages/2.png", headers=READ).status_code == 404
+        assert not (settings.data_dir / "pages" / "doc1").exists()
         assert client.delete("/documents/doc1", headers=WRITE).status_code == 404
         assert [d["id"] for d in client.get("/documents", headers=READ).json()] == ["doc2"]
         runtime = client.app.state.runtime
