@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from kgrag.cli.render import console, err_console
 from kgrag.errors import DocumentError
 from kgrag.eval.qa_generate import generate as generate_items
 from kgrag.ingest.pipeline import expand_paths
-from kgrag.ingest.read import read_document
+from kgrag.ingest.read import read_document, read_limits
+from kgrag.ocr import build_ocr_engine
 from kgrag.settings import Settings
 
 app = typer.Typer(help="QA sets built from documents, for `kgrag eval`.")
@@ -25,12 +27,11 @@ def generate(
 ) -> None:
     """Section, definition and procedure questions, each with its document and page."""
     s = Settings()
+    ocr = cache(lambda: build_ocr_engine(s))  # built only if a page needs OCR
     items, failed = [], 0
     for path in expand_paths(paths):
         try:
-            doc = read_document(
-                str(path), path.read_bytes(), max_mb=s.max_file_mb, min_page_chars=s.min_page_chars
-            )
+            doc = read_document(str(path), path.read_bytes(), **read_limits(s), ocr=ocr)
         except (DocumentError, OSError) as exc:
             err_console.print(f"[yellow]skipped {path}: {exc}[/]")
             failed += 1
