@@ -12,15 +12,28 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from kgrag.errors import KgragError
 
 _DOCUMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # never a path: no dots, no separators
+GREY_LEVELS = 16  # pages without colour are kept with this many grey levels
 
 
 class PageImageError(KgragError):
     """A page image could not be written (disk full, permissions)."""
+
+
+def _compact(image: Image.Image) -> Image.Image:
+    """Greyscale ("L") when the page has no colour (pdfium renders every page as RGB), else
+    RGB."""
+    if image.mode in ("1", "L"):
+        return image.convert("L")
+    rgb = image.convert("RGB")
+    red, green, blue = rgb.split()
+    if ImageChops.difference(red, green).getbbox() or ImageChops.difference(red, blue).getbbox():
+        return rgb
+    return red
 
 
 class StagedPages:
@@ -32,10 +45,10 @@ class StagedPages:
 
     def add(self, number: int, image: Image.Image) -> None:
         """Save the page shrunk to `max_px` on its longest side (never enlarged)."""
-        page = image.copy()
+        page = _compact(image.copy())
         page.thumbnail((self.max_px, self.max_px), Image.Resampling.LANCZOS)
-        if page.mode not in ("1", "L", "RGB"):
-            page = page.convert("RGB")
+        if page.mode == "L":
+            page = page.quantize(GREY_LEVELS)  # 4-bit PNG: a text page is ~10x smaller
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             page.save(self.folder / f"{number}.png", format="PNG")

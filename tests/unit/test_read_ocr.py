@@ -285,3 +285,19 @@ def test_page_image_paths_refuse_anything_but_a_document_id(tmp_path):
     assert store.path("../etc", 1) is None and store.path("a/b", 1) is None
     with pytest.raises(ValueError):
         store.remove("..")
+
+
+def test_pages_without_colour_are_kept_as_few_grey_levels_and_colour_pages_as_rgb(tmp_path):
+    store = PageImages(tmp_path, max_px=256)
+    grey = _scan(180, (600, 800)).convert("RGB")  # how pdfium hands over a black-and-white page
+    colour = grey.copy()
+    ImageDraw.Draw(colour).rectangle((10, 10, 200, 200), fill=(200, 30, 30))
+    with store.staging("doc3") as staged:
+        staged.add(1, grey)
+        staged.add(2, colour)
+        staged.commit()
+    with Image.open(store.path("doc3", 1)) as page:
+        assert page.mode == "P" and len(page.getcolors()) <= 16
+        assert {r == g == b for r, g, b in page.convert("RGB").getdata()} == {True}
+    with Image.open(store.path("doc3", 2)) as page:
+        assert page.mode == "RGB" and (200, 30, 30) in {c for _, c in page.getcolors(1 << 20)}
