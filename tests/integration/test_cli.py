@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from kgrag.settings import Settings
+from kgrag.store.neo4j_store import Neo4jGraphStore
+from tests.integration.test_documents_api import D1_SCANNED
+from tests.integration.test_graph_store import C1, G1
 
 pytestmark = pytest.mark.integration
 
@@ -41,8 +44,22 @@ def test_ingest_reports_bad_files_and_exits_1(
         ["ingest", str(tmp_path / "empty.md"), str(tmp_path / "scan.png")], env, tmp_path
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "empty file" in result.stdout and "needs OCR" in result.stdout
+    assert "empty file" in result.stdout and "corrupt or unreadable image" in result.stdout
     assert "2 of 2 file(s) failed" in result.stderr
+
+
+def test_documents_show_lists_low_confidence_pages(
+    tmp_path: Path, graph_store: Neo4jGraphStore, graph_settings: Settings
+):
+    graph_store.clear()
+    graph_store.write_document(D1_SCANNED, C1, G1)  # page 2 OCR'd at confidence 0.42
+    env = {"KGRAG_DATA_DIR": str(graph_settings.data_dir), "COLUMNS": "200"}
+    result = _kgrag(["documents", "show", "doc1"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "low OCR confidence (below 0.8): page(s) 2" in result.stdout
+    assert "tesseract" in result.stdout and "text layer" in result.stdout
+    missing = _kgrag(["documents", "show", "nope"], env, tmp_path)
+    assert missing.returncode == 1 and "no document nope" in missing.stdout
 
 
 @pytest.mark.parametrize(
