@@ -21,7 +21,8 @@ from kgrag.lexical import LexicalIndex
 from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import check_llm, make_chat_model
 from kgrag.llm.vllm_provider import VLLM_IN_PROCESS, make_vllm_chat_model
-from kgrag.ocr import OcrEngine, build_ocr_engine
+from kgrag.ocr import build_ocr_engine
+from kgrag.ocr.base import OcrEngine
 from kgrag.page_images import PageImages
 from kgrag.ports import GraphStore
 from kgrag.prompts import Prompts

@@ -15,7 +15,7 @@ from kgrag.documents import document_view
 from kgrag.errors import DocumentError, NeedsOcrError
 from kgrag.ingest.pipeline import IngestPipeline
 from kgrag.ingest.read import read_document, read_limits
-from kgrag.ocr import OcrUnavailableError
+from kgrag.ocr.base import OcrUnavailableError
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 

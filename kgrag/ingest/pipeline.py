@@ -16,7 +16,7 @@ from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
 from kgrag.ingest.resolve import resolve
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
-from kgrag.ocr import OcrEngine
+from kgrag.ocr.base import OcrEngine
 from kgrag.page_images import StagedPages
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
