@@ -4,6 +4,8 @@ graph, the indexes or the page images; read-only keys may read but not change da
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -131,3 +133,16 @@ def test_oversized_request_bodies_are_refused_before_reading(settings: Settings)
         big = b"x" * int(settings.max_upload_mb * 1024 * 1024 + 128 * 1024)
         upload = client.post("/documents", files={"file": ("big.txt", big)}, headers=WRITE)
         assert upload.status_code == 413
+
+
+def test_upload_queues_a_scan_for_ocr_and_refuses_a_broken_image(settings: Settings):
+    blank = io.BytesIO()
+    Image.new("L", (40, 30), 255).save(blank, format="PNG")
+    with TestClient(create_app(settings)) as client:
+        accepted = client.post("/documents", files={"file": ("scan.png", blank.getvalue())},
+                               headers=WRITE)  # fmt: skip
+        assert accepted.status_code == 202, accepted.json()  # checked, OCR left to the job
+        broken = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        refused = client.post("/documents", files={"file": ("bad.png", broken)}, headers=WRITE)
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith("bad.png: corrupt or unreadable image")
