@@ -22,6 +22,7 @@ KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
 ResponseFormat = Literal["json_schema", "json_object", "none"]
 LLMProvider = Literal["openai", "vllm"]
 VectorMode = Literal["dense", "lexical", "hybrid"]
+ChunkerName = Literal["recursive", "fixed", "markdown", "semantic"]
 
 
 class Settings(BaseSettings):
@@ -103,6 +104,27 @@ class Settings(BaseSettings):
     # Ingest
     chunk_size: int = Field(800, ge=100)
     chunk_overlap: int = Field(100, ge=0)
+    chunker: ChunkerName = Field(
+        "recursive",
+        description="How pages become chunks (one extraction call each): recursive (paragraphs, "
+        "then lines, then words), fixed (windows of chunk_size with chunk_overlap), markdown "
+        "(one chunk per heading section, header path kept as `section`; long sections split "
+        "recursively), semantic (cuts where consecutive sentences' embeddings differ most). "
+        "No chunk exceeds chunk_size. Already ingested files keep their chunks until ingested "
+        "again with --reextract.",
+    )
+    chunk_unit: Literal["chars", "tokens"] = Field(
+        "chars",
+        description="Unit of chunk_size and chunk_overlap for the fixed chunker: characters, or "
+        "tokens of the embedding model's tokenizer.",
+    )
+    semantic_percentile: float = Field(
+        90.0,
+        ge=0,
+        le=100,
+        description="Semantic chunker: cut between consecutive sentences whose distance (1 - "
+        "cosine) exceeds this percentile of the document's distances (higher = fewer cuts).",
+    )
     max_file_mb: float = Field(50.0, gt=0)
     min_page_chars: int = Field(16, ge=0, description="Fewer text-layer chars = page needs OCR.")
     ocr_engine: Literal["auto", "paddleocr", "tesseract"] = Field(

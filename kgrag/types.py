@@ -24,12 +24,13 @@ class Document(BaseModel):
 
 
 class Chunk(BaseModel):
-    id: str  # "<document id>:p<page>:<start>", stable across runs
+    id: str  # "<document id>:p<page>:<start>-<end>", stable across runs
     document_id: str
     page: int
     start: int  # character offsets within the page text
     end: int
     text: str
+    section: str | None = None  # header path ("Guide > Install"), markdown chunker only
 
 
 class ExtractedNode(BaseModel):

@@ -17,7 +17,7 @@ from kgrag.errors import ConfigError, KgragError
 from kgrag.kge.train import KgeConfig
 from kgrag.qa import answer_question
 from kgrag.runtime import open_runtime
-from kgrag.settings import REPO_ROOT, Settings, Strategy
+from kgrag.settings import REPO_ROOT, ChunkerName, Settings, Strategy
 from kgrag.types import IngestStatus
 
 app = typer.Typer(
@@ -38,11 +38,26 @@ SAMPLES = REPO_ROOT / "samples"
 
 
 @app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")]) -> None:
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+    chunker: Annotated[
+        str | None,
+        typer.Option(help=f"{', '.join(get_args(ChunkerName))} (default: configured)."),
+    ] = None,
+    reextract: Annotated[
+        bool,
+        typer.Option(
+            help="Chunk and extract again files already ingested unchanged (their old chunks "
+            "and graph are replaced), e.g. after changing the chunker or chunk size."
+        ),
+    ] = False,
+) -> None:
     """Read, chunk, extract and store documents (re-ingesting unchanged files does nothing)."""
-    settings = Settings()
+    if chunker is not None and chunker not in get_args(ChunkerName):
+        raise ConfigError(f"unknown chunker {chunker}: use {', '.join(get_args(ChunkerName))}")
+    settings = Settings(chunker=chunker) if chunker else Settings()
     with open_runtime(settings) as rt:
-        results = ingest_with_progress(rt, paths)
+        results = ingest_with_progress(rt, paths, reextract=reextract)
         console.print(ingest_table(results))
         changed = any(r.status is IngestStatus.INGESTED for r in results)
         if changed and settings.kge_retrain_after_ingest:

@@ -83,7 +83,7 @@ class IngestPipeline:
             except DocumentError as exc:
                 failed.append(_failed(str(path), exc.reason))
                 continue
-            chunks += chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
+            chunks += chunk_document(doc, s, self.rt.embedder)
         return chunks, failed
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
@@ -128,7 +128,7 @@ class IngestPipeline:
     ) -> IngestResult:
         s = self.rt.settings
         start = time.perf_counter()
-        chunks = chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
+        chunks = chunk_document(doc, s, self.rt.embedder)
         timings["chunk"] = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -60,7 +60,7 @@ UNWIND $rows AS row
 MATCH (p:Page {id: row.page_id})
 MERGE (c:Chunk {id: row.id})
 SET c.document_id = row.document_id, c.text = row.text, c.page = row.page,
-    c.start = row.start, c.end = row.end
+    c.start = row.start, c.end = row.end, c.section = row.section
 MERGE (p)-[:HAS_CHUNK]->(c)
 """
 
