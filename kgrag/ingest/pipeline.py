@@ -215,6 +215,7 @@ class IngestPipeline:
         lexical.remove(stale)
         chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
         lexical.add([c.id for c in chunks], [c.text for c in chunks])
+        self.rt.chunk_texts.remove_documents([document_id])
         self.rt.chunk_texts.put(self.rt.store.evidence([c.id for c in chunks]))
         self.sync_entity_index()
         chunk_index.save()
