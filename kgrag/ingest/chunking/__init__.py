@@ -47,6 +47,15 @@ def chunk_document(
 
 
 def _model_dir(settings: Settings) -> Path:
-    from kgrag.embed import default_model_path
+    """The embedding model's folder, whose tokenizer.json counts tokens."""
+    from kgrag.embed import MINILM, default_model_path
 
-    return settings.embedding_model_path or default_model_path()
+    if settings.embedding_model == MINILM:
+        return default_model_path()
+    folder = Path(settings.embedding_model)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"chunk_unit tokens needs the embedding model's tokenizer.json; embedding_model "
+            f"{settings.embedding_model!r} is not a local model folder (use chunk_unit chars)"
+        )
+    return folder
