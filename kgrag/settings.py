@@ -16,6 +16,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from kgrag.types import IngestStage
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Strategy = Literal["cypher", "graph", "kge", "vector"]
 KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
@@ -104,6 +106,11 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(100, ge=0)
     max_file_mb: float = Field(50.0, gt=0)
     min_page_chars: int = Field(16, ge=0, description="Fewer text-layer chars = page needs OCR.")
+    ingest_pause_at: IngestStage | None = Field(
+        None,
+        description="Crash tests only: after a document reaches this stage, ingest says so on "
+        "stderr and holds for 10 minutes, so a test can kill it there. Leave unset.",
+    )
 
     # Embeddings and retrieval
     embedding_model_path: Path | None = Field(None, description="sentence-transformers model dir.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -13,11 +14,12 @@ from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
 from kgrag.ingest.resolve import resolve
+from kgrag.ingest.state import DocumentState, Extraction, IngestStates, pause_at
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
-from kgrag.types import Chunk, Document, IngestResult, IngestStatus
+from kgrag.types import Chunk, Document, IngestResult, IngestStage, IngestStatus
 
 REBUILD_BATCH = 256  # chunks embedded per step of `rebuild_indexes`
 # (document name, chunks done, chunks total)
@@ -51,15 +53,19 @@ class IngestPipeline:
         self.progress = progress
         self.reextract = reextract
         self.prune_log = PruneLog(runtime.settings.data_dir)
+        pause = runtime.settings.ingest_pause_at
+        self.states = IngestStates(runtime.settings.data_dir, pause_at(pause) if pause else None)
         self._extractor: GraphExtractor | None = None
 
     def ingest_paths(self, paths: Iterable[Path]) -> list[IngestResult]:
         results = []
-        for path in expand_paths(paths):
+        files = expand_paths(paths)
+        self.states.pending([str(path) for path in files])
+        for path in files:
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                results.append(_failed(str(path), f"cannot read file ({exc.strerror or exc})"))
+                results.append(self._fail(str(path), f"cannot read file ({exc.strerror or exc})"))
                 continue
             results.append(self.ingest_bytes(str(path), data))
         return results
@@ -93,32 +99,130 @@ class IngestPipeline:
         return result
 
     def _ingest_bytes(self, name: str, data: bytes) -> IngestResult:
+        """Ingest one file, continuing from the stage a killed run recorded for the same bytes."""
         s = self.rt.settings
         timings: dict[str, float] = {}
         usage = LLMUsage()
+        saved = self.states.get(name)
+        if saved is not None and saved.sha256 != hashlib.sha256(data).hexdigest():
+            saved = None  # changed bytes start over (and replace the old version at the end)
         try:
+            if saved is not None and saved.stage is IngestStage.INDEXED:
+                if not self.reextract and self.rt.store.has_document(saved.sha256 or ""):
+                    return _unchanged(name, saved.document_id, saved.title)
+                saved = None
             start = time.perf_counter()
-            doc = read_document(name, data, max_mb=s.max_file_mb, min_page_chars=s.min_page_chars)
-            timings["read"] = time.perf_counter() - start
-            if not self.reextract and self.rt.store.has_document(doc.sha256):
-                return IngestResult(
-                    source=name, status=IngestStatus.UNCHANGED, document_id=doc.id, title=doc.title
+            if saved is not None and saved.document is not None:
+                doc = saved.document  # read before the kill: no second OCR
+            else:
+                doc = read_document(
+                    name, data, max_mb=s.max_file_mb, min_page_chars=s.min_page_chars
                 )
-            return self._ingest(doc, timings, usage)
+                self.states.read(name, doc)
+                saved = None
+            timings["read"] = time.perf_counter() - start
+            resuming_store = saved is not None and saved.stage is IngestStage.STORED
+            if not self.reextract and not resuming_store and self.rt.store.has_document(doc.sha256):
+                self.states.indexed(name, doc)
+                return _unchanged(name, doc.id, doc.title)
+            return self._ingest(doc, saved, timings, usage)
         except DocumentError as exc:
-            return _failed(name, exc.reason)
-        except ServiceUnavailableError:
+            return self._fail(name, exc.reason)
+        except ServiceUnavailableError as exc:
+            self._fail(name, str(exc))
             raise  # not this file's fault: stop the batch, keep what is complete
         except KgragError as exc:
-            return _failed(name, str(exc), usage)
+            return self._fail(name, str(exc), usage)
 
-    def _ingest(self, doc: Document, timings: dict[str, float], usage: LLMUsage) -> IngestResult:
+    def _fail(self, name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
+        """Record why this run stopped short; the stage reached (and its work) stays."""
+        self.states.failed(name, reason)
+        return _failed(name, reason, usage, stage=self.states.stage(name))
+
+    def _ingest(
+        self,
+        doc: Document,
+        saved: DocumentState | None,
+        timings: dict[str, float],
+        usage: LLMUsage,
+    ) -> IngestResult:
+        """Chunk, extract, store, index; stages `saved` by a killed run are not done again."""
         s = self.rt.settings
+        source, resumed_from = doc.source, saved.stage if saved is not None else None
         start = time.perf_counter()
         chunks = chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
+        stored = (
+            saved is not None
+            and saved.stage is IngestStage.STORED
+            and saved.chunks is not None
+            and saved.extraction is not None
+            and self.rt.store.has_document(doc.sha256)
+        )
+        if stored:
+            chunks = saved.chunks  # type: ignore[union-attr,assignment]  # what the graph holds
+        elif saved is None or saved.chunks != chunks:
+            self.states.chunked(source, chunks)
+            saved = None  # other chunks: an extraction saved for the old ones does not apply
         timings["chunk"] = time.perf_counter() - start
 
-        start = time.perf_counter()
+        extraction = saved.extraction if saved is not None else None
+        if extraction is None or (
+            not stored and extraction.schema_fingerprint != self.rt.schema.fingerprint
+        ):
+            start = time.perf_counter()
+            extraction = self._extract(doc, chunks, usage)
+            timings["extract"] = time.perf_counter() - start
+            self.states.extracted(source, extraction)
+
+        with self.rt.lock:
+            if not stored:
+                start = time.perf_counter()
+                if self.reextract:
+                    self.rt.store.delete_document(doc.id)  # the new extraction replaces the old
+                self.rt.store.write_document(doc, chunks, extraction.graph)
+                timings["store"] = time.perf_counter() - start
+                self.states.stored(source)
+
+            start = time.perf_counter()
+            try:
+                self._index(doc.id, chunks)
+            except Exception as exc:
+                self.rt.store.delete_document(doc.id)
+                self.rt.index("chunks").remove(c.id for c in chunks)
+                self.states.back_to(source, IngestStage.EXTRACTED, f"indexing failed: {exc}")
+                raise
+            timings["embed"] = time.perf_counter() - start
+            self._replace_previous_versions(doc)
+            self.prune_log.write(
+                PruneRecord(
+                    document_id=doc.id,
+                    source=doc.source,
+                    schema_name=self.rt.schema.name,
+                    schema_version=self.rt.schema.version,
+                    schema_fingerprint=self.rt.schema.fingerprint,
+                    report=extraction.report,
+                )
+            )
+            self.states.indexed(source, doc)
+        return IngestResult(
+            source=doc.source,
+            status=IngestStatus.INGESTED,
+            stage=IngestStage.INDEXED,
+            resumed_from=resumed_from,
+            document_id=doc.id,
+            title=doc.title,
+            pages=len(doc.pages),
+            chunks=len(chunks),
+            entities=len(extraction.graph.entities),
+            relationships=len(extraction.graph.relations),
+            repaired_outputs=extraction.repaired_outputs,
+            **usage.counts(),
+            prune=extraction.report,
+            timings_s={k: round(v, 3) for k, v in timings.items()},
+        )
+
+    def _extract(self, doc: Document, chunks: list[Chunk], usage: LLMUsage) -> Extraction:
+        """LLM extraction of every chunk, pruned to the schema and resolved against the graph."""
         done = 0
         if self.progress:
             self.progress(doc.title, 0, len(chunks))
@@ -130,57 +234,23 @@ class IngestPipeline:
                 self.progress(doc.title, done, len(chunks))
 
         extracted = self.extractor.extract_all(
-            chunks, concurrency=s.llm_parallel, on_done=on_done, config={"callbacks": [usage]}
+            chunks,
+            concurrency=self.rt.settings.llm_parallel,
+            on_done=on_done,
+            config={"callbacks": [usage]},
         )
-        timings["extract"] = time.perf_counter() - start
-
         pruned, report = prune(extracted, self.rt.schema)
         graph = resolve(
             pruned,
             known=self.rt.store.entities(),
             embed=self.rt.embedder.embed,
-            threshold=s.entity_merge_threshold,
+            threshold=self.rt.settings.entity_merge_threshold,
         )
-
-        with self.rt.lock:
-            start = time.perf_counter()
-            if self.reextract:
-                self.rt.store.delete_document(doc.id)  # the new extraction replaces the old
-            self.rt.store.write_document(doc, chunks, graph)
-            timings["store"] = time.perf_counter() - start
-
-            start = time.perf_counter()
-            try:
-                self._index(doc.id, chunks)
-            except Exception:
-                self.rt.store.delete_document(doc.id)
-                self.rt.index("chunks").remove(c.id for c in chunks)
-                raise
-            timings["embed"] = time.perf_counter() - start
-            self._replace_previous_versions(doc)
-            self.prune_log.write(
-                PruneRecord(
-                    document_id=doc.id,
-                    source=doc.source,
-                    schema_name=self.rt.schema.name,
-                    schema_version=self.rt.schema.version,
-                    schema_fingerprint=self.rt.schema.fingerprint,
-                    report=report,
-                )
-            )
-        return IngestResult(
-            source=doc.source,
-            status=IngestStatus.INGESTED,
-            document_id=doc.id,
-            title=doc.title,
-            pages=len(doc.pages),
-            chunks=len(chunks),
-            entities=len(graph.entities),
-            relationships=len(graph.relations),
+        return Extraction(
+            graph=graph,
+            report=report,
             repaired_outputs=sum(g.repaired for g in extracted),
-            **usage.counts(),
-            prune=report,
-            timings_s={k: round(v, 3) for k, v in timings.items()},
+            schema_fingerprint=self.rt.schema.fingerprint,
         )
 
     @property
@@ -255,6 +325,23 @@ class IngestPipeline:
         entity_index.save()
 
 
-def _failed(name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
+def _unchanged(name: str, document_id: str | None, title: str | None) -> IngestResult:
+    return IngestResult(
+        source=name,
+        status=IngestStatus.UNCHANGED,
+        stage=IngestStage.INDEXED,
+        document_id=document_id,
+        title=title,
+    )
+
+
+def _failed(
+    name: str,
+    reason: str,
+    usage: LLMUsage | None = None,
+    stage: IngestStage = IngestStage.PENDING,
+) -> IngestResult:
     counts = usage.counts() if usage else {}
-    return IngestResult(source=name, status=IngestStatus.FAILED, error=reason, **counts)
+    return IngestResult(
+        source=name, status=IngestStatus.FAILED, stage=stage, error=reason, **counts
+    )
