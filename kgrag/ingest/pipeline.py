@@ -14,7 +14,7 @@ from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document
 from kgrag.ingest.resolve import resolve
-from kgrag.ingest.state import DocumentState, Extraction, IngestStates, pause_at
+from kgrag.ingest.state import DocumentState, Extraction
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
 from kgrag.retrieve.link import entity_index_key
@@ -53,8 +53,7 @@ class IngestPipeline:
         self.progress = progress
         self.reextract = reextract
         self.prune_log = PruneLog(runtime.settings.data_dir)
-        pause = runtime.settings.ingest_pause_at
-        self.states = IngestStates(runtime.settings.data_dir, pause_at(pause) if pause else None)
+        self.states = runtime.ingest_states
         self._extractor: GraphExtractor | None = None
 
     def ingest_paths(self, paths: Iterable[Path]) -> list[IngestResult]:
