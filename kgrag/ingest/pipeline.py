@@ -150,15 +150,17 @@ class IngestPipeline:
         source, resumed_from = doc.source, saved.stage if saved is not None else None
         start = time.perf_counter()
         chunks = chunk_document(doc, size=s.chunk_size, overlap=s.chunk_overlap)
-        stored = (
-            saved is not None
+        in_graph = (  # the chunks the graph already holds (killed before indexing)
+            saved.chunks
+            if saved is not None
             and saved.stage is IngestStage.STORED
-            and saved.chunks is not None
             and saved.extraction is not None
             and self.rt.store.has_document(doc.sha256)
+            else None
         )
-        if stored:
-            chunks = saved.chunks  # type: ignore[union-attr,assignment]  # what the graph holds
+        stored = in_graph is not None
+        if in_graph is not None:
+            chunks = in_graph
         elif saved is None or saved.chunks != chunks:
             self.states.chunked(source, chunks)
             saved = None  # other chunks: an extraction saved for the old ones does not apply
