@@ -1,6 +1,15 @@
 """kgrag's exceptions: one root, a few named children the CLI and API map to exit codes / HTTP."""
 
 
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` (a remote server's reply, an exception message) with each secret replaced by
+    `***`: a server that echoes the API key must not put it in our errors and logs."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 class KgragError(Exception):
     """Root of every error kgrag raises on purpose."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import uuid
 from pathlib import Path
 from types import TracebackType
 
@@ -76,7 +75,8 @@ class StagedPages:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)  # gone after commit; else discarded
+        if exc_type is not None:  # a failed read leaves none; a read one stays staged until
+            shutil.rmtree(self.folder, ignore_errors=True)  # commit, also for a resumed ingest
 
 
 class PageImages:
@@ -98,10 +98,18 @@ class PageImages:
         return found if found.is_file() else None
 
     def staging(self, document_id: str) -> StagedPages:
-        final = self.folder(document_id)
-        return StagedPages(
-            self.root / f".staging-{document_id}-{uuid.uuid4().hex[:8]}", final, self.max_px
-        )
+        """A fresh staging folder for the document's images (any earlier one is dropped)."""
+        staged = self.staged(document_id)
+        shutil.rmtree(staged.folder, ignore_errors=True)
+        staged.count = 0
+        return staged
+
+    def staged(self, document_id: str) -> StagedPages:
+        """The images an interrupted ingest of the document staged (none if it staged none)."""
+        folder = self.root / f".staging-{self.folder(document_id).name}"
+        staged = StagedPages(folder, self.folder(document_id), self.max_px)
+        staged.count = len(list(folder.glob("*.png"))) if folder.is_dir() else 0
+        return staged
 
     def remove(self, document_id: str) -> None:
         shutil.rmtree(self.folder(document_id), ignore_errors=True)

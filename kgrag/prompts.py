@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -25,6 +26,18 @@ PROMPT_PLACEHOLDERS: dict[str, frozenset[str]] = {
 }
 
 
+# Placeholders that carry document text (or what was extracted from it): data, not instructions.
+# Each must sit alone between a delimiter pair, `<tag>` … `</tag>`, in its prompt file; at render
+# the value's own look-alikes of any such delimiter are defused (see `Prompts.quote`).
+DATA_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "extract_user": frozenset({"input"}),
+    "answer_user": frozenset({"facts", "evidence"}),
+    "verify_user": frozenset({"evidence"}),
+    "cypher_user": frozenset({"entities"}),
+}
+DEFUSED_LT = "\uff1c"  # FULLWIDTH LESS-THAN SIGN: reads like "<", never closes a delimiter
+
+
 def _placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
 
@@ -32,8 +45,11 @@ def _placeholders(template: str) -> set[str]:
 class Prompts:
     """The project's prompt templates, validated at load."""
 
-    def __init__(self, templates: dict[str, str]) -> None:
+    def __init__(self, templates: dict[str, str], data_tags: frozenset[str] = frozenset()) -> None:
         self._templates = templates
+        self.data_tags = data_tags
+        names = "|".join(sorted(map(re.escape, data_tags))) or r"(?!)"
+        self._delimiter = re.compile(rf"<(?=\s*/?\s*(?:{names})\b)", re.IGNORECASE)
 
     @classmethod
     def load(cls, directory: Path) -> Prompts:
@@ -54,14 +70,39 @@ class Prompts:
                     f"{sorted(expected)}"
                 )
             templates[name] = text.strip()
-        return cls(templates)
+        data_tags = {
+            _data_tag(path, templates[name], placeholder)
+            for name, placeholders in DATA_PLACEHOLDERS.items()
+            for placeholder in placeholders
+            for path in [Path(directory) / f"{name}.md"]
+        }
+        return cls(templates, frozenset(data_tags))
 
     def raw(self, name: str) -> str:
         """The template text itself (for LangChain templates that fill placeholders later)."""
         return self._templates[name]
 
+    def quote(self, text: str) -> str:
+        """Document text made safe to put between the prompts' data delimiters: anything that
+        looks like one of them (`</passage>`, `< PASSAGES`) has its `<` defused."""
+        return self._delimiter.sub(DEFUSED_LT, text)
+
     def render(self, name: str, **values: str) -> str:
+        """The prompt with `values` filled in; data placeholders are `quote`d."""
         expected = PROMPT_PLACEHOLDERS[name]
         if set(values) != expected:
             raise ValueError(f"prompt {name!r} needs {sorted(expected)}, got {sorted(values)}")
-        return self._templates[name].format(**values)
+        data = DATA_PLACEHOLDERS.get(name, frozenset())
+        filled = {k: self.quote(v) if k in data else v for k, v in values.items()}
+        return self._templates[name].format(**filled)
+
+
+def _data_tag(path: Path, template: str, placeholder: str) -> str:
+    """The tag of the delimiter pair around `{placeholder}`; ConfigError when there is none."""
+    found = re.search(rf"<(\w+)>\s*\{{{placeholder}\}}\s*</(\w+)>", template)
+    if found is None or found.group(1) != found.group(2):
+        raise ConfigError(
+            f"{path}: {{{placeholder}}} carries document text and must stand alone between "
+            f"a delimiter pair such as <passage> and </passage>"
+        )
+    return found.group(1)

@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from kgrag.chunk_texts import ChunkTexts
 from kgrag.embed import SentenceEmbedder, UseEmbedder, make_embedder
 from kgrag.errors import KgeError, ServiceUnavailableError
+from kgrag.ingest.state import IngestStates, pause_at
 from kgrag.kge.model import KgeModel
 from kgrag.kge.rank import KgeRanker
 from kgrag.lexical import LexicalIndex
@@ -129,6 +130,12 @@ class Runtime:
     def chunk_texts(self) -> ChunkTexts:
         """Chunk texts kept beside the vector indexes (answers while the graph is down)."""
         return ChunkTexts(self.settings.data_dir / "vectors" / "chunk_texts.sqlite")
+
+    @cached_property
+    def ingest_states(self) -> IngestStates:
+        """Each document's ingest stage, kept so a killed ingest can resume."""
+        pause = self.settings.ingest_pause_at
+        return IngestStates(self.settings.data_dir, pause_at(pause) if pause else None)
 
     @property
     def kge_dir(self) -> Path:

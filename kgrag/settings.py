@@ -16,6 +16,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from kgrag.types import IngestStage
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 Strategy = Literal["cypher", "graph", "kge", "vector"]
 KgeModelName = Literal["RotatE", "TransE", "ComplEx", "DistMult", "TuckER"]
@@ -164,6 +166,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Images with more pixels are refused (decompression bombs; Pillow's own limit "
         "of about 179 million also applies); larger PDF pages are rendered smaller.",
+    )
+    ingest_pause_at: IngestStage | None = Field(
+        None,
+        description="Crash tests only: after a document reaches this stage, ingest says so on "
+        "stderr and holds for 10 minutes, so a test can kill it there. Leave unset.",
     )
 
     # Embeddings and retrieval

@@ -198,9 +198,22 @@ class IngestStatus(StrEnum):
     FAILED = "failed"
 
 
+class IngestStage(StrEnum):
+    """How far ingest got with one document, in order (kgrag/ingest/state.py keeps it)."""
+
+    PENDING = "pending"
+    READ = "read"
+    CHUNKED = "chunked"
+    EXTRACTED = "extracted"
+    STORED = "stored"
+    INDEXED = "indexed"
+
+
 class IngestResult(BaseModel):
     source: str
     status: IngestStatus
+    stage: IngestStage = IngestStage.PENDING  # the last stage the document completed
+    resumed_from: IngestStage | None = None  # a killed run's stage this run continued from
     document_id: str | None = None
     title: str | None = None
     pages: int = 0

@@ -20,21 +20,26 @@ _STATUS_STYLE = {
 
 
 def ingest_table(results: list[IngestResult]) -> Table:
-    """One row per file, then a total row; LLM calls (+ response-cache hits) and tokens."""
+    """One row per file (with the last stage it completed, and the stage a killed run had
+    reached when this run continued from it), then a total row; LLM calls (+ response-cache
+    hits) and tokens."""
     table = Table(title="Ingest")
-    columns = ("file", "status", "pages", "chunks", "entities", "relations", "dropped")
+    columns = ("file", "status", "stage", "pages", "chunks", "entities", "relations", "dropped")
     for column in (*columns, "LLM calls", "tokens in / out", "note"):
         table.add_column(column)
     for r in results:
         note = r.error or ", ".join(f"{k} {v:.1f}s" for k, v in r.timings_s.items())
+        if r.resumed_from is not None:
+            note = f"resumed after {r.resumed_from.value}; {note}"
         table.add_row(
             r.source,
             f"[{_STATUS_STYLE[r.status]}]{r.status.value}[/]",
+            r.stage.value,
             *_counts([r]),
             note,
         )
     table.add_section()
-    table.add_row(f"[bold]total[/] ({len(results)} files)", "", *_counts(results), "")
+    table.add_row(f"[bold]total[/] ({len(results)} files)", "", "", *_counts(results), "")
     return table
 
 

@@ -51,6 +51,7 @@ class GraphExtractor:
 
     def __init__(self, llm: BaseChatModel, schema: GraphSchema | None, prompts: Prompts) -> None:
         self.llm = llm
+        self.quote = prompts.quote  # the chunk is data between the prompt's delimiters
         schema_text = schema.to_prompt() if schema else prompts.raw("discover_schema")
         self.prompt = ChatPromptTemplate.from_messages(
             [
@@ -82,7 +83,7 @@ class GraphExtractor:
             return self._ask_structured(chunk, config, reasked=False)
         try:
             graph_doc = self.transformer.process_response(
-                LCDocument(page_content=chunk.text), config=config
+                LCDocument(page_content=self.quote(chunk.text)), config=config
             )
         except PARSE_FAILURES:
             return self._ask_structured(chunk, config, reasked=True)
@@ -112,7 +113,7 @@ class GraphExtractor:
     ) -> ExtractedGraph:
         """The same prompt and output model through `invoke_structured`, which repairs the raw
         text; `reasked` (after a parse failure) counts the chunk as repaired."""
-        messages = self.prompt.format_messages(input=chunk.text)
+        messages = self.prompt.format_messages(input=self.quote(chunk.text))
         try:
             result = invoke_structured(self.llm, messages, self.output_model, config=config)
         except LLMOutputError as exc:

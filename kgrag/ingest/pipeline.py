@@ -14,13 +14,14 @@ from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
 from kgrag.ingest.resolve import resolve
+from kgrag.ingest.state import DocumentState, Extraction, IngestStates
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
 from kgrag.ocr.base import OcrEngine
 from kgrag.page_images import StagedPages
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
-from kgrag.types import Chunk, Document, IngestResult, IngestStatus
+from kgrag.types import Chunk, Document, IngestResult, IngestStage, IngestStatus
 
 REBUILD_BATCH = 256  # chunks embedded per step of `rebuild_indexes`
 # (document name, chunks done, chunks total)
@@ -58,11 +59,13 @@ class IngestPipeline:
 
     def ingest_paths(self, paths: Iterable[Path]) -> list[IngestResult]:
         results = []
-        for path in expand_paths(paths):
+        files = expand_paths(paths)
+        self.states.pending([str(path) for path in files])
+        for path in files:
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                results.append(_failed(str(path), f"cannot read file ({exc.strerror or exc})"))
+                results.append(self._fail(str(path), f"cannot read file ({exc.strerror or exc})"))
                 continue
             results.append(self.ingest_bytes(str(path), data))
         return results
@@ -83,7 +86,7 @@ class IngestPipeline:
             except DocumentError as exc:
                 failed.append(_failed(str(path), exc.reason))
                 continue
-            chunks += chunk_document(doc, s, self.rt.embedder)
+            chunks += self._chunk(doc)
         return chunks, failed
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
@@ -93,45 +96,141 @@ class IngestPipeline:
         return result
 
     def _ingest_bytes(self, name: str, data: bytes) -> IngestResult:
+        """Ingest one file, continuing from the stage a killed run recorded for the same bytes."""
         s = self.rt.settings
         timings: dict[str, float] = {}
         usage = LLMUsage()
+        sha = hashlib.sha256(data).hexdigest()
+        saved = self.states.get(name)
+        if saved is not None and saved.sha256 != sha:
+            saved = None  # changed bytes start over (and replace the old version at the end)
         try:
-            sha = hashlib.sha256(data).hexdigest()
-            if not self.reextract and self.rt.store.has_document(sha):  # before any OCR
-                stored = self.rt.store.document(sha[:16]) or {}
-                return IngestResult(
-                    source=name,
-                    status=IngestStatus.UNCHANGED,
-                    document_id=sha[:16],
-                    title=stored.get("title"),
-                )
-            with self.rt.page_images.staging(sha[:16]) as images:
-                start = time.perf_counter()
-                doc = read_document(
-                    name, data, **read_limits(s), ocr=self._ocr_engine, page_images=images
-                )
-                timings["read"] = time.perf_counter() - start
-                return self._ingest(doc, timings, usage, images)
+            if saved is not None and saved.stage is IngestStage.INDEXED:
+                saved = None
+            if saved is None and not self.reextract and self.rt.store.has_document(sha):
+                stored = self.rt.store.document(sha[:16]) or {}  # checked before any OCR
+                return _unchanged(name, sha[:16], stored.get("title"))
+            start = time.perf_counter()
+            if saved is not None and saved.document is not None:
+                doc = saved.document  # read before the kill: no second OCR
+                images = self.rt.page_images.staged(doc.id)  # and its page images kept
+            else:
+                with self.rt.page_images.staging(sha[:16]) as images:  # discarded if read fails
+                    doc = read_document(
+                        name, data, **read_limits(s), ocr=self._ocr_engine, page_images=images
+                    )
+                self.states.read(name, doc)
+                saved = None
+            timings["read"] = time.perf_counter() - start
+            return self._ingest(doc, saved, timings, usage, images)
         except DocumentError as exc:
-            return _failed(name, exc.reason)
-        except ServiceUnavailableError:
+            return self._fail(name, exc.reason)
+        except ServiceUnavailableError as exc:
+            self._fail(name, str(exc))
             raise  # not this file's fault: stop the batch, keep what is complete
         except KgragError as exc:
-            return _failed(name, str(exc), usage)
+            return self._fail(name, str(exc), usage)
 
     def _ocr_engine(self) -> OcrEngine:
         return self.rt.ocr_engine
 
-    def _ingest(
-        self, doc: Document, timings: dict[str, float], usage: LLMUsage, images: StagedPages
-    ) -> IngestResult:
+    def _fail(self, name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
+        """Record why this run stopped short; the stage reached (and its work) stays."""
+        self.states.failed(name, reason)
+        return _failed(name, reason, usage, stage=self.states.stage(name))
+
+    def _chunk(self, doc: Document) -> list[Chunk]:
         s = self.rt.settings
+        return chunk_document(doc, s, self.rt.embedder if s.chunker == "semantic" else None)
+
+    def _ingest(
+        self,
+        doc: Document,
+        saved: DocumentState | None,
+        timings: dict[str, float],
+        usage: LLMUsage,
+        images: StagedPages,
+    ) -> IngestResult:
+        """Chunk, extract, store, index; stages `saved` by a killed run are not done again."""
+        source, resumed_from = doc.source, saved.stage if saved is not None else None
         start = time.perf_counter()
-        chunks = chunk_document(doc, s, self.rt.embedder)
+        chunks = self._chunk(doc)
+        in_graph = (  # the chunks the graph already holds (killed before indexing)
+            saved.chunks
+            if saved is not None
+            and saved.stage is IngestStage.STORED
+            and saved.extraction is not None
+            and self.rt.store.has_document(doc.sha256)
+            else None
+        )
+        stored = in_graph is not None
+        if in_graph is not None:
+            chunks = in_graph
+        elif saved is None or saved.chunks != chunks:
+            self.states.chunked(source, chunks)
+            saved = None  # other chunks: an extraction saved for the old ones does not apply
         timings["chunk"] = time.perf_counter() - start
 
-        start = time.perf_counter()
+        extraction = saved.extraction if saved is not None else None
+        if extraction is None or (
+            not stored and extraction.schema_fingerprint != self.rt.schema.fingerprint
+        ):
+            start = time.perf_counter()
+            extraction = self._extract(doc, chunks, usage)
+            timings["extract"] = time.perf_counter() - start
+            self.states.extracted(source, extraction)
+
+        with self.rt.lock:
+            if not stored:
+                start = time.perf_counter()
+                if self.reextract:
+                    self.rt.store.delete_document(doc.id)  # the new extraction replaces the old
+                self.rt.store.write_document(doc, chunks, extraction.graph)
+                timings["store"] = time.perf_counter() - start
+                self.states.stored(source)
+
+            start = time.perf_counter()
+            try:
+                self._index(doc.id, chunks)
+                images.commit()
+            except Exception as exc:
+                self.rt.store.delete_document(doc.id)
+                self.rt.index("chunks").remove(c.id for c in chunks)
+                self.rt.lexical("chunks").remove(c.id for c in chunks)
+                self.states.back_to(source, IngestStage.EXTRACTED, f"indexing failed: {exc}")
+                raise
+            timings["embed"] = time.perf_counter() - start
+            self._replace_previous_versions(doc)
+            self.prune_log.write(
+                PruneRecord(
+                    document_id=doc.id,
+                    source=doc.source,
+                    schema_name=self.rt.schema.name,
+                    schema_version=self.rt.schema.version,
+                    schema_fingerprint=self.rt.schema.fingerprint,
+                    report=extraction.report,
+                )
+            )
+            self.states.indexed(source, doc)
+        return IngestResult(
+            source=doc.source,
+            status=IngestStatus.INGESTED,
+            stage=IngestStage.INDEXED,
+            resumed_from=resumed_from,
+            document_id=doc.id,
+            title=doc.title,
+            pages=len(doc.pages),
+            chunks=len(chunks),
+            entities=len(extraction.graph.entities),
+            relationships=len(extraction.graph.relations),
+            repaired_outputs=extraction.repaired_outputs,
+            **usage.counts(),
+            prune=extraction.report,
+            timings_s={k: round(v, 3) for k, v in timings.items()},
+        )
+
+    def _extract(self, doc: Document, chunks: list[Chunk], usage: LLMUsage) -> Extraction:
+        """LLM extraction of every chunk, pruned to the schema and resolved against the graph."""
         done = 0
         if self.progress:
             self.progress(doc.title, 0, len(chunks))
@@ -143,60 +242,28 @@ class IngestPipeline:
                 self.progress(doc.title, done, len(chunks))
 
         extracted = self.extractor.extract_all(
-            chunks, concurrency=s.llm_parallel, on_done=on_done, config={"callbacks": [usage]}
+            chunks,
+            concurrency=self.rt.settings.llm_parallel,
+            on_done=on_done,
+            config={"callbacks": [usage]},
         )
-        timings["extract"] = time.perf_counter() - start
-
         pruned, report = prune(extracted, self.rt.schema)
         graph = resolve(
             pruned,
             known=self.rt.store.entities(),
             embed=self.rt.embedder.embed,
-            threshold=s.entity_merge_threshold,
+            threshold=self.rt.settings.entity_merge_threshold,
         )
-
-        with self.rt.lock:
-            start = time.perf_counter()
-            if self.reextract:
-                self.rt.store.delete_document(doc.id)  # the new extraction replaces the old
-            self.rt.store.write_document(doc, chunks, graph)
-            timings["store"] = time.perf_counter() - start
-
-            start = time.perf_counter()
-            try:
-                self._index(doc.id, chunks)
-                images.commit()
-            except Exception:
-                self.rt.store.delete_document(doc.id)
-                self.rt.index("chunks").remove(c.id for c in chunks)
-                self.rt.lexical("chunks").remove(c.id for c in chunks)
-                raise
-            timings["embed"] = time.perf_counter() - start
-            self._replace_previous_versions(doc)
-            self.prune_log.write(
-                PruneRecord(
-                    document_id=doc.id,
-                    source=doc.source,
-                    schema_name=self.rt.schema.name,
-                    schema_version=self.rt.schema.version,
-                    schema_fingerprint=self.rt.schema.fingerprint,
-                    report=report,
-                )
-            )
-        return IngestResult(
-            source=doc.source,
-            status=IngestStatus.INGESTED,
-            document_id=doc.id,
-            title=doc.title,
-            pages=len(doc.pages),
-            chunks=len(chunks),
-            entities=len(graph.entities),
-            relationships=len(graph.relations),
+        return Extraction(
+            graph=graph,
+            report=report,
             repaired_outputs=sum(g.repaired for g in extracted),
-            **usage.counts(),
-            prune=report,
-            timings_s={k: round(v, 3) for k, v in timings.items()},
+            schema_fingerprint=self.rt.schema.fingerprint,
         )
+
+    @property
+    def states(self) -> IngestStates:
+        return self.rt.ingest_states
 
     @property
     def extractor(self) -> GraphExtractor:
@@ -283,6 +350,23 @@ class IngestPipeline:
         entity_index.save()
 
 
-def _failed(name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
+def _unchanged(name: str, document_id: str | None, title: str | None) -> IngestResult:
+    return IngestResult(
+        source=name,
+        status=IngestStatus.UNCHANGED,
+        stage=IngestStage.INDEXED,
+        document_id=document_id,
+        title=title,
+    )
+
+
+def _failed(
+    name: str,
+    reason: str,
+    usage: LLMUsage | None = None,
+    stage: IngestStage = IngestStage.PENDING,
+) -> IngestResult:
     counts = usage.counts() if usage else {}
-    return IngestResult(source=name, status=IngestStatus.FAILED, error=reason, **counts)
+    return IngestResult(
+        source=name, status=IngestStatus.FAILED, stage=stage, error=reason, **counts
+    )

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from langchain_openai import ChatOpenAI
 
-from kgrag.errors import ServiceUnavailableError
+from kgrag.errors import ServiceUnavailableError, redact
 from kgrag.llm.response_format import RESPONSE_FORMATS
 from kgrag.metrics import LLM_METRICS
 from kgrag.prompts import Prompts
@@ -82,8 +82,10 @@ def check_llm(base_url: str, timeout: float = 5.0, api_key: str | None = None) -
     try:
         resp = httpx.get(url, timeout=timeout, headers=headers)
     except httpx.HTTPError as exc:
-        raise ServiceUnavailableError("LLM", f"{base_url}: {type(exc).__name__}: {exc}") from exc
+        reason = redact(f"{type(exc).__name__}: {exc}", api_key)
+        raise ServiceUnavailableError("LLM", f"{base_url}: {reason}") from exc
     if resp.status_code != 200:
+        body = redact(resp.text, api_key)[:200]
         raise ServiceUnavailableError(
-            "LLM", f"{base_url}: GET /models returned HTTP {resp.status_code}: {resp.text[:200]}"
+            "LLM", f"{base_url}: GET /models returned HTTP {resp.status_code}: {body}"
         )

@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ValidationError
 
-from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError
+from kgrag.errors import KgragError, LLMOutputError, ServiceUnavailableError, redact
 from kgrag.llm.response_format import RESPONSE_FORMATS, endpoint_of
 
 T = TypeVar("T", bound=BaseModel)
@@ -104,9 +104,11 @@ def llm_error(chat_model: Any, exc: Exception) -> KgragError:
     """The kgrag error for a failed LLM request: unreachable or 5xx → ServiceUnavailableError,
     any other refusal → LLMOutputError."""
     endpoint = endpoint_of(chat_model)
+    key = getattr(chat_model, "openai_api_key", None)
+    secret = key.get_secret_value() if key is not None else None
     if not isinstance(exc, openai.APIStatusError):
-        return ServiceUnavailableError("LLM", f"{endpoint}: {_reason(exc)}")
-    detail = f"{endpoint}: HTTP {exc.status_code}: {excerpt(str(exc.message))}"
+        return ServiceUnavailableError("LLM", f"{endpoint}: {redact(_reason(exc), secret)}")
+    detail = f"{endpoint}: HTTP {exc.status_code}: {excerpt(redact(str(exc.message), secret))}"
     if exc.status_code >= 500:
         return ServiceUnavailableError("LLM", detail)
     return LLMOutputError(f"LLM rejected the request: {detail}")
