@@ -40,8 +40,10 @@ CONTEXT = RetrievedContext(
 )
 
 
-def _answer(reply: dict, context: RetrievedContext = CONTEXT, verified: bool = True):
-    llm = ScriptedOpenAI([json.dumps(reply), json.dumps({"supported": verified})])
+def _answer(reply: dict, context: RetrievedContext = CONTEXT, *verdicts: bool):
+    """`verdicts`: the verifier's replies in turn (one when not given: supported)."""
+    replies = [json.dumps({"supported": v}) for v in verdicts or (True,)]
+    llm = ScriptedOpenAI([json.dumps(reply), *replies])
     return AnswerWriter(llm.chat_model(), PROMPTS).answer(context), llm.requests
 
 
@@ -68,14 +70,31 @@ def test_no_evidence_does_not_call_the_llm():
 
 
 def test_answer_the_cited_passages_do_not_state_is_withheld():
-    answer, requests = _answer(
-        {"answer": "Tomas Reyes runs the fund", "evidence": [1], "supported": True}, verified=False
-    )
+    reply = {"answer": "Tomas Reyes runs the fund", "evidence": [1], "supported": True}
+    answer, requests = _answer(reply, CONTEXT, False, False)
     assert answer.text == NO_ANSWER and not answer.supported
     assert answer.trace["unverified_answer"] == "Tomas Reyes runs the fund"
     check = requests[1]["messages"][-1]["content"]
     assert "Answer: Tomas Reyes runs the fund" in check and "[1] (Handbook, page 2)" in check
-    assert "People" not in check  # only the cited passage is checked
+    assert "People" not in check  # first only the cited passage is checked
+    recheck = requests[2]["messages"][-1]["content"]  # then those naming Tomas Reyes: refused
+    assert "(Handbook, page 2)" in recheck and "(People, page 1)" in recheck
+
+
+def test_a_multi_hop_answer_citing_one_hop_is_checked_against_the_passages_stating_it():
+    reply = {"answer": "Tomas Reyes was born in Valparaíso", "evidence": [1], "supported": True}
+    answer, requests = _answer(reply, CONTEXT, False, True)
+    assert answer.supported and answer.text == "Tomas Reyes was born in Valparaíso"
+    assert [(c.document, c.page) for c in answer.citations] == [("Handbook", 2), ("People", 1)]
+    assert answer.trace["verified"] and answer.trace["verified_against"]
+    recheck = requests[2]["messages"][-1]["content"]
+    assert "(Handbook, page 2)" in recheck and "(People, page 1)" in recheck
+
+
+def test_no_second_check_when_no_other_passage_states_the_answer():
+    reply = {"answer": "Valparaíso, Chile", "evidence": [2], "supported": True}
+    answer, requests = _answer(reply, CONTEXT, False)
+    assert not answer.supported and len(requests) == 2
 
 
 def test_quote_from_a_sentence_window_has_the_chunk_offsets():
