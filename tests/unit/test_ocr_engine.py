@@ -138,9 +138,7 @@ def test_router_sends_korean_page_to_tesseract_and_english_to_paddle():
     try:
         korean = korean_page()
     except FontMissing as exc:
-        pytest.skip(
-            reason=f"no Hangul font for the Korean page (make install adds fonts-nanum): {exc}"
-        )
+        pytest.skip(reason=f"no Hangul font (make install adds fonts-nanum): {exc}")
     ocr = flow(None)
     ocr.osd = TesseractReader(["osd"])
     assert ocr.recognize(korean.image).engine == "tesseract"

@@ -33,9 +33,7 @@ def test_korean_page_is_read_by_tesseract(auto):
     try:
         page = korean_page()
     except FontMissing as exc:
-        pytest.skip(
-            reason=f"no Hangul font for the Korean page (make install adds fonts-nanum): {exc}"
-        )
+        pytest.skip(reason=f"no Hangul font (make install adds fonts-nanum): {exc}")
     result = auto.recognize(page.image)
     assert result.engine == "tesseract"
     assert cer(result.text, page.truth) < 0.01
