@@ -60,10 +60,15 @@ def corpus_documents(
 
 
 def ingest_documents(
-    rt: Runtime, paths: list[Path], on_done: Callable[[IngestResult], None] | None = None
+    rt: Runtime,
+    paths: list[Path],
+    on_done: Callable[[IngestResult], None] | None = None,
+    *,
+    extract: bool = True,
 ) -> list[IngestResult]:
-    """Ingest files one by one (unchanged ones are skipped by the pipeline)."""
-    pipeline = IngestPipeline(rt)
+    """Ingest files one by one (unchanged ones are skipped by the pipeline); `extract=False`
+    stores chunks only, no graph."""
+    pipeline = IngestPipeline(rt, extract=extract)
     results = []
     for path in paths:
         results += pipeline.ingest_paths([path])

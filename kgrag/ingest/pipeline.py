@@ -42,7 +42,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 class IngestPipeline:
-    """Ingests files; `reextract=True` extracts unchanged files again (a new schema applied)."""
+    """Ingests files; `reextract=True` extracts unchanged files again (a new schema applied);
+    `extract=False` stores documents and chunks without asking the LLM (an evaluation's
+    vector-only baseline)."""
 
     def __init__(
         self,
@@ -50,10 +52,12 @@ class IngestPipeline:
         progress: ProgressCallback | None = None,
         *,
         reextract: bool = False,
+        extract: bool = True,
     ) -> None:
         self.rt = runtime
         self.progress = progress
         self.reextract = reextract
+        self.extract = extract
         self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
 
@@ -241,11 +245,15 @@ class IngestPipeline:
             if self.progress:
                 self.progress(doc.title, done, len(chunks))
 
-        extracted = self.extractor.extract_all(
-            chunks,
-            concurrency=self.rt.settings.llm_parallel,
-            on_done=on_done,
-            config={"callbacks": [usage]},
+        extracted = (
+            self.extractor.extract_all(
+                chunks,
+                concurrency=self.rt.settings.llm_parallel,
+                on_done=on_done,
+                config={"callbacks": [usage]},
+            )
+            if self.extract
+            else []
         )
         pruned, report = prune(extracted, self.rt.schema)
         graph = resolve(

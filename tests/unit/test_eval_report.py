@@ -139,3 +139,11 @@ def test_strategy_sets_split_on_spaces_and_repeats_join_on_commas():
     assert parse_strategy_sets([]) == []
     with pytest.raises(ConfigError, match="unknown strategy grpah in 'grpah,vector'"):
         parse_strategy_sets(["grpah,vector"])
+
+
+def test_chunks_only_refuses_strategies_that_need_the_graph(tmp_path: Path):
+    result = CliRunner().invoke(
+        app, [str(tmp_path / "qa.json"), "--chunks-only", "--strategies", "vector graph,vector"]
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert "--chunks-only stores no graph, so graph would find nothing" in str(result.exception)
