@@ -195,7 +195,7 @@ def _vector_only(sets: list[list[Strategy]], asked: list[str] | None) -> list[li
     if others:
         raise ConfigError(
             f"--chunks-only stores no graph, so {', '.join(others)} would find nothing: "
-            'use --strategies vector, or drop --chunks-only'
+            "use --strategies vector, or drop --chunks-only"
         )
     return sets
 
