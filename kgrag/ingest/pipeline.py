@@ -298,11 +298,7 @@ class IngestPipeline:
     def _replace_previous_versions(self, doc: Document) -> None:
         """A changed file replaces what was ingested from the same source (after the new one
         is fully stored and indexed, so a failure never leaves neither version)."""
-        previous = [
-            d["id"]
-            for d in self.rt.store.list_documents()
-            if d["source"] == doc.source and d["id"] != doc.id
-        ]
+        previous = [i for i in self.rt.store.documents_from(doc.source) if i != doc.id]
         if previous:
             self.remove_documents(previous)
 
