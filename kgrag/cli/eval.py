@@ -100,6 +100,14 @@ def run(
     no_ingest: Annotated[
         bool, typer.Option("--no-ingest", help="Use what DATA_DIR holds; ingest nothing.")
     ] = False,
+    retrieval_only: Annotated[
+        bool,
+        typer.Option(
+            "--retrieval-only",
+            help="Score retrieval only (recall@k, retrieval latency): no answers, so no LLM "
+            "calls except text2cypher's; seconds per strategy set instead of minutes.",
+        ),
+    ] = False,
     chunks_only: Annotated[
         bool,
         typer.Option(
@@ -123,7 +131,12 @@ def run(
     settings = base.model_copy(
         update={"data_dir": data_dir or base.eval_dir / slug, "llm_cache": False}
     )
-    with open_runtime(settings) as rt:
+    needs_llm = (
+        not retrieval_only
+        or not (no_ingest or chunks_only)  # extraction
+        or any("cypher" in s for s in sets)
+    )
+    with open_runtime(settings, with_llm=needs_llm) as rt:
         if no_ingest:
             ingest: dict[str, Any] = {"skipped": True}
             documents = None
@@ -139,7 +152,7 @@ def run(
             _ensure_kge_model(rt)
         runs = []
         for strategy_set in sets:
-            rows = _answer(rt, items, strategy_set)
+            rows = _answer(rt, items, strategy_set, answer=not retrieval_only)
             runs.append(Run(strategies=strategy_set, summary=summarize(rows), questions=rows))
         recorded = settings_record(settings, rt.schema)
     results = EvalResults(
@@ -153,6 +166,7 @@ def run(
             "documents": documents,
             "graph_documents": graph_documents,
             "chunks_only": chunks_only,
+            "answered": not retrieval_only,
         },
         settings=recorded,
         ingest=ingest,
@@ -235,7 +249,10 @@ def _ensure_kge_model(rt: Runtime) -> None:
         err_console.print(f"[yellow]kge: {exc}; the kge strategy runs without a model[/]")
 
 
-def _answer(rt: Runtime, items: list[QAItem], strategies: list[Strategy]) -> list[QuestionResult]:
+def _answer(
+    rt: Runtime, items: list[QAItem], strategies: list[Strategy], *, answer: bool
+) -> list[QuestionResult]:
     with progress_bar(err_console) as progress:
-        task = progress.add_task(f"answer {','.join(strategies)}", total=len(items))
-        return evaluate(rt, items, strategies, lambda _: progress.advance(task))
+        verb = "answer" if answer else "retrieve"
+        task = progress.add_task(f"{verb} {','.join(strategies)}", total=len(items))
+        return evaluate(rt, items, strategies, lambda _: progress.advance(task), answer=answer)

@@ -88,3 +88,27 @@ def test_chunks_only_ingests_without_extraction_and_scores_the_vector_row(
     for q in run.questions:
         assert sorted(q.ranked_titles) == TITLES and q.recall[10] == 1.0
         assert q.llm_calls >= 1  # the answer is still the LLM's
+
+
+def test_retrieval_only_scores_recall_without_any_llm(tmp_path: Path):
+    out = tmp_path / "results.json"
+    args = ["eval", str(DATA), "--chunks-only", "--retrieval-only", "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "kgrag.cli.main", *args],
+        env={
+            **os.environ,
+            "KGRAG_EVAL_DIR": str(tmp_path / "eval"),
+            "KGRAG_LLM_BASE_URL": "http://127.0.0.1:9/v1",  # nothing listens: no LLM at all
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = EvalResults.load(out)
+    assert results.dataset["answered"] is False
+    [run] = results.runs
+    assert run.summary.metrics["recall@10"] == 1.0 and run.summary.metrics["em"] is None
+    for q in run.questions:
+        assert q.llm_calls == 0 and q.supported is None and q.retrieval_s > 0

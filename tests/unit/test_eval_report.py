@@ -147,3 +147,17 @@ def test_chunks_only_refuses_strategies_that_need_the_graph(tmp_path: Path):
     )
     assert isinstance(result.exception, ConfigError)
     assert "--chunks-only stores no graph, so graph would find nothing" in str(result.exception)
+
+
+def test_retrieval_only_rows_score_recall_and_leave_answer_metrics_not_measured():
+    rows = [
+        _row(answer="", supported=None, em=None, f1=None, total_s=None, llm_calls=0),
+        _row(
+            answer="", supported=None, em=None, f1=None, total_s=None, llm_calls=0,
+            recall={1: 0.0, 3: 0.0, 5: 0.5, 10: 0.5},
+        ),
+    ]  # fmt: skip
+    metrics = summarize(rows).metrics
+    assert metrics["em"] is None and metrics["f1"] is None and metrics["idk_rate"] is None
+    assert metrics["recall@1"] == 0.5 and metrics["recall@5"] == 0.75
+    assert metrics["total_p50_s"] is None and metrics["llm_calls"] == 0.0
