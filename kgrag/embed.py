@@ -4,6 +4,8 @@ sentence-transformers folder, or a hub id where the network allows (see docs/emb
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +86,32 @@ class UseEmbedder:
             for i in range(0, len(texts), self.batch_size)
         ]
         return np.asarray(np.concatenate(batches), dtype="float32")
+
+
+class RememberingEmbedder:
+    """Another embedder that keeps the vectors of the last `size` distinct texts: a question's
+    word spans are embedded by both the entity and the relation linker, and the sentences of a
+    chunk that many questions retrieve are embedded once. Only texts not yet seen are passed
+    on, in one call."""
+
+    def __init__(self, inner: SentenceEmbedder | UseEmbedder, size: int = 8192) -> None:
+        self.inner = inner
+        self.size = size
+        self.dimension = inner.dimension
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = dict(zip(missing, self.inner.embed(missing), strict=True)) if missing else {}
+        with self._lock:
+            found = {t: fresh.get(t, self._vectors.get(t)) for t in dict.fromkeys(texts)}
+            for text, vector in found.items():
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return np.stack([found[t] for t in texts])

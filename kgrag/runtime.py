@@ -13,7 +13,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 
 from kgrag.chunk_texts import ChunkTexts
-from kgrag.embed import SentenceEmbedder, UseEmbedder, make_embedder
+from kgrag.embed import RememberingEmbedder, make_embedder
 from kgrag.errors import KgeError, ServiceUnavailableError
 from kgrag.ingest.state import IngestStates, pause_at
 from kgrag.kge.model import KgeModel
@@ -57,8 +57,8 @@ class Runtime:
     _relation_linker: tuple[tuple[int, int], RelationLinker] | None = None  # (index state, linker)
 
     @cached_property
-    def embedder(self) -> SentenceEmbedder | UseEmbedder:
-        return make_embedder(self.settings.embedding_model)
+    def embedder(self) -> RememberingEmbedder:
+        return RememberingEmbedder(make_embedder(self.settings.embedding_model))
 
     def index(self, name: str) -> VectorIndex:
         """The persisted FAISS index `chunks` or `entities`, loaded on first use."""
