@@ -4,6 +4,7 @@ sentence-transformers folder, or a hub id where the network allows (see docs/emb
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -75,3 +76,23 @@ class UseEmbedder:
             for i in range(0, len(texts), self.batch_size)
         ]
         return np.asarray(np.concatenate(batches), dtype="float32")
+
+
+class NameVectors:
+    """Embeddings of short strings (entity names) kept for one ingest run, so resolving each
+    document does not embed every stored name of its types again; dropped past `limit`."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], limit: int = 50_000) -> None:
+        self._embed, self.limit = embed, limit
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if len(self._vectors) + len(missing) > self.limit:
+            self._vectors.clear()
+            missing = list(dict.fromkeys(texts))
+        if not texts:
+            return self._embed([])
+        if missing:
+            self._vectors.update(zip(missing, self._embed(missing), strict=True))
+        return np.stack([self._vectors[t] for t in texts])

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
+from kgrag.embed import NameVectors
 from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
 from kgrag.ingest.batch import (
     Done,
@@ -73,6 +74,7 @@ class IngestPipeline:
         self.reextract = reextract
         self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
+        self._names: NameVectors | None = None
 
     def ingest_paths(
         self, paths: Iterable[Path], on_result: ResultCallback | None = None
@@ -314,7 +316,7 @@ class IngestPipeline:
         graph = resolve(
             pruned,
             known=self.rt.store.entities(),
-            embed=self.rt.embedder.embed,
+            embed=self.name_vectors,
             threshold=self.rt.settings.entity_merge_threshold,
         )
         return Extraction(
@@ -327,6 +329,13 @@ class IngestPipeline:
     @property
     def states(self) -> IngestStates:
         return self.rt.ingest_states
+
+    @property
+    def name_vectors(self) -> NameVectors:
+        """Entity-name embeddings, computed once per pipeline (resolution, entity index)."""
+        if self._names is None:
+            self._names = NameVectors(self.rt.embedder.embed)
+        return self._names
 
     @property
     def extractor(self) -> GraphExtractor:
@@ -408,7 +417,7 @@ class IngestPipeline:
         entity_index.remove(gone)
         lexical.remove(gone)
         fresh = [k for k in wanted if k not in entity_index]
-        entity_index.add(fresh, self.rt.embedder.embed([wanted[k] for k in fresh]))
+        entity_index.add(fresh, self.name_vectors([wanted[k] for k in fresh]))
         lexical.add(fresh, [wanted[k] for k in fresh])
         entity_index.save()
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
+from kgrag.embed import NameVectors
 from kgrag.errors import LLMOutputError
 from kgrag.ingest.batch import ExtractionPool, in_order
 from kgrag.types import Chunk, ExtractedGraph
@@ -102,3 +104,21 @@ def test_first_error_in_chunk_order_is_raised_after_all_requests_ended():
         with pytest.raises(LLMOutputError, match="chunk 1"):
             pending.results()
         assert sorted(ended) == [0, 1, 2, 3]
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    return np.array([[float(len(t)), float(ord(t[0]))] for t in texts]).reshape(-1, 2)
+
+
+def test_name_vectors_embed_each_name_once_and_keep_row_order():
+    asked: list[list[str]] = []
+    names = NameVectors(lambda texts: asked.append(list(texts)) or _vectors(texts), limit=3)
+
+    assert names(["Ada", "Bo"]).tolist() == _vectors(["Ada", "Bo"]).tolist()
+    again = names(["Bo", "Cyd", "Ada", "Bo"])
+    assert again.tolist() == _vectors(["Bo", "Cyd", "Ada", "Bo"]).tolist()
+    assert asked == [["Ada", "Bo"], ["Cyd"]]
+    names(["Dee"])  # past the limit: the kept vectors are dropped
+    names(["Ada"])
+    assert asked[2:] == [["Dee"], ["Ada"]]
+    assert names([]).shape == (0, 2)
