@@ -12,6 +12,10 @@ import numpy as np
 MINILM = "all-MiniLM-L6-v2"  # English only; the default
 USE_MULTILINGUAL = "use-multilingual-v3"  # 16 languages incl. Korean; numpy only
 BUNDLED = (MINILM, USE_MULTILINGUAL)
+# Up to this many texts are embedded on one torch thread: for a question or a small document,
+# splitting the work costs more than it saves, and far more on a busy CPU (one chunk: 141 ms on
+# one thread vs 882 ms on two, with llama-server and tests running; benchmarks/embedding.py).
+SMALL_INPUT = 8
 
 
 def default_model_path() -> Path:
@@ -34,6 +38,7 @@ class SentenceEmbedder:
     or a hub id (downloads where the network allows)."""
 
     def __init__(self, model: Path | str | None = None, *, batch_size: int = 64) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
 
         self.model_path = Path(model) if model is not None else default_model_path()
@@ -41,10 +46,14 @@ class SentenceEmbedder:
         name = str(self.model_path) if local else str(model)
         self.model = SentenceTransformer(name, device="cpu", local_files_only=local)
         self.batch_size = batch_size
+        self.threads = torch.get_num_threads()  # what larger inputs use
+        self._set_threads = torch.set_num_threads
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype="float32")
+        # set, never restored: concurrent callers each get the count their input needs
+        self._set_threads(1 if len(texts) <= SMALL_INPUT else self.threads)
         vectors = self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )

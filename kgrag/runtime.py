@@ -244,7 +244,7 @@ class Runtime:
             relation_linker=self.relation_linker(),
             windows=None
             if s.sentence_window is None or depth is not None
-            else SentenceWindows(self.embedder, self.index("entities"), s.sentence_window),
+            else SentenceWindows(self.embedder, linker.surfaces, s.sentence_window),
             context_tokens=None
             if depth is not None
             else answer_budget(

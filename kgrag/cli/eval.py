@@ -100,19 +100,43 @@ def run(
     no_ingest: Annotated[
         bool, typer.Option("--no-ingest", help="Use what DATA_DIR holds; ingest nothing.")
     ] = False,
+    retrieval_only: Annotated[
+        bool,
+        typer.Option(
+            "--retrieval-only",
+            help="Score retrieval only (recall@k, retrieval latency): no answers, so no LLM "
+            "calls except text2cypher's; seconds per strategy set instead of minutes.",
+        ),
+    ] = False,
+    chunks_only: Annotated[
+        bool,
+        typer.Option(
+            "--chunks-only",
+            help="Ingest documents and chunks without LLM extraction (no graph) into "
+            "eval_dir/<dataset name>-chunks-only: the vector-only baseline, in minutes where "
+            "extraction takes hours on a CPU. Only the vector strategy applies.",
+        ),
+    ] = False,
 ) -> None:
     """Ingest the corpus into an isolated data dir, answer every question (short answers)
     with each strategy set, and report EM, F1, "I don't know" rate, recall@k, latency and LLM
     usage. The LLM response cache is off, so answers and timings are real."""
     base = Settings()
     sets = parse_strategy_sets(strategies or []) or [list(base.strategies)]
+    if chunks_only:
+        sets = _vector_only(sets, strategies)
     dataset = load_dataset(qa, corpus)
     items = dataset.items[:limit] if limit else dataset.items
-    slug = re.sub(r"[^\w.-]+", "-", dataset.name)
+    slug = re.sub(r"[^\w.-]+", "-", dataset.name) + ("-chunks-only" if chunks_only else "")
     settings = base.model_copy(
         update={"data_dir": data_dir or base.eval_dir / slug, "llm_cache": False}
     )
-    with open_runtime(settings) as rt:
+    needs_llm = (
+        not retrieval_only
+        or not (no_ingest or chunks_only)  # extraction
+        or any("cypher" in s for s in sets)
+    )
+    with open_runtime(settings, with_llm=needs_llm) as rt:
         if no_ingest:
             ingest: dict[str, Any] = {"skipped": True}
             documents = None
@@ -120,7 +144,7 @@ def run(
             paths = corpus_documents(
                 dataset, items, limited=limit is not None, directory=settings.data_dir / "corpus"
             )
-            ingest, documents = _ingest(rt, paths), len(paths)
+            ingest, documents = _ingest(rt, paths, extract=not chunks_only), len(paths)
         graph_documents = len(rt.store.list_documents())
         if graph_documents == 0:
             raise ConfigError(f"no documents in {settings.data_dir}: run without --no-ingest")
@@ -128,7 +152,7 @@ def run(
             _ensure_kge_model(rt)
         runs = []
         for strategy_set in sets:
-            rows = _answer(rt, items, strategy_set)
+            rows = _answer(rt, items, strategy_set, answer=not retrieval_only)
             runs.append(Run(strategies=strategy_set, summary=summarize(rows), questions=rows))
         recorded = settings_record(settings, rt.schema)
     results = EvalResults(
@@ -141,6 +165,8 @@ def run(
             "limit": limit,
             "documents": documents,
             "graph_documents": graph_documents,
+            "chunks_only": chunks_only,
+            "answered": not retrieval_only,
         },
         settings=recorded,
         ingest=ingest,
@@ -175,7 +201,20 @@ def diff(
         console.print(f"[yellow]only in B[/] {label}")
 
 
-def _ingest(rt: Runtime, paths: list[Path]) -> dict[str, Any]:
+def _vector_only(sets: list[list[Strategy]], asked: list[str] | None) -> list[list[Strategy]]:
+    """--chunks-only has no graph: the vector strategy alone, refused if others were asked."""
+    if not asked:
+        return [["vector"]]
+    others = sorted({s for group in sets for s in group} - {"vector"})
+    if others:
+        raise ConfigError(
+            f"--chunks-only stores no graph, so {', '.join(others)} would find nothing: "
+            "use --strategies vector, or drop --chunks-only"
+        )
+    return sets
+
+
+def _ingest(rt: Runtime, paths: list[Path], *, extract: bool = True) -> dict[str, Any]:
     start = time.perf_counter()
     with progress_bar(err_console) as progress:
         task = progress.add_task("ingest", total=len(paths))
@@ -183,13 +222,15 @@ def _ingest(rt: Runtime, paths: list[Path]) -> dict[str, Any]:
         def done(result: IngestResult) -> None:
             progress.update(task, advance=1, description=f"ingest {result.title or ''}"[:60])
 
-        results = ingest_documents(rt, paths, done)
+        results = ingest_documents(rt, paths, done, extract=extract)
     failed = [r for r in results if r.status is IngestStatus.FAILED]
     for r in failed:
         err_console.print(f"[red]ingest failed[/] {r.source}: {r.error}")
     return {
         **{s.value: sum(r.status is s for r in results) for s in IngestStatus},
         "failures": [{"source": r.source, "error": r.error} for r in failed],
+        "llm_calls": sum(r.llm_calls for r in results),
+        "entities": sum(r.entities for r in results),
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -208,7 +249,10 @@ def _ensure_kge_model(rt: Runtime) -> None:
         err_console.print(f"[yellow]kge: {exc}; the kge strategy runs without a model[/]")
 
 
-def _answer(rt: Runtime, items: list[QAItem], strategies: list[Strategy]) -> list[QuestionResult]:
+def _answer(
+    rt: Runtime, items: list[QAItem], strategies: list[Strategy], *, answer: bool
+) -> list[QuestionResult]:
     with progress_bar(err_console) as progress:
-        task = progress.add_task(f"answer {','.join(strategies)}", total=len(items))
-        return evaluate(rt, items, strategies, lambda _: progress.advance(task))
+        verb = "answer" if answer else "retrieve"
+        task = progress.add_task(f"{verb} {','.join(strategies)}", total=len(items))
+        return evaluate(rt, items, strategies, lambda _: progress.advance(task), answer=answer)

@@ -103,8 +103,9 @@ class EvalResults(BaseModel):
 
 
 def summarize(rows: list[QuestionResult]) -> Summary:
-    """EM/F1 count failed questions as wrong; recall averages the questions with supporting
-    titles; tokens average the questions whose calls all reported usage."""
+    """EM/F1 count failed questions as wrong (n/a when no answer was asked for); recall
+    averages the questions with supporting titles; tokens average the questions whose calls
+    all reported usage."""
     retrieval = [r.retrieval_s for r in rows if r.retrieval_s is not None]
     total = [r.total_s for r in rows if r.total_s is not None]
     recalls = [r.recall for r in rows if r.recall is not None]
@@ -113,10 +114,11 @@ def summarize(rows: list[QuestionResult]) -> Summary:
         for r in rows
         if r.prompt_tokens is not None and r.completion_tokens is not None
     ]
+    answered = [r for r in rows if r.supported is not None or r.error is not None]
     metrics: dict[str, float | None] = {
-        "em": _mean([r.em for r in rows]),
-        "f1": _mean([r.f1 for r in rows]),
-        "idk_rate": _mean([float(not r.supported and r.error is None) for r in rows]),
+        "em": _mean([r.em or 0.0 for r in answered]),
+        "f1": _mean([r.f1 or 0.0 for r in answered]),
+        "idk_rate": _mean([float(not r.supported and r.error is None) for r in answered]),
         **{f"recall@{k}": _mean([rec[k] for rec in recalls]) for k in RECALL_KS},
         "retrieval_p50_s": _seconds(percentile(retrieval, 50)),
         "retrieval_p95_s": _seconds(percentile(retrieval, 95)),

@@ -28,10 +28,10 @@ class QuestionResult(BaseModel):
     id: str
     question: str
     answers: list[str]
-    answer: str  # what kgrag said ("I don't know …" when unsupported)
-    supported: bool
-    em: float
-    f1: float
+    answer: str  # what kgrag said ("I don't know …" when unsupported); "" when not asked
+    supported: bool | None  # None: retrieval only, no answer asked for
+    em: float | None
+    f1: float | None
     supporting_titles: list[str]
     ranked_titles: list[str]  # documents of the retrieval-only ranking, best first
     recall: dict[int, float] | None  # recall@k; None without supporting titles
@@ -60,11 +60,16 @@ def corpus_documents(
 
 
 def ingest_documents(
-    rt: Runtime, paths: list[Path], on_done: Callable[[IngestResult], None] | None = None
+    rt: Runtime,
+    paths: list[Path],
+    on_done: Callable[[IngestResult], None] | None = None,
+    *,
+    extract: bool = True,
 ) -> list[IngestResult]:
     """Ingest the files as one batch (their extraction requests overlap; unchanged ones are
-    skipped by the pipeline); `on_done` hears of each file as it is finished, in order."""
-    return IngestPipeline(rt).ingest_paths(paths, on_result=on_done)
+    skipped by the pipeline); `on_done` hears of each file as it is finished, in order.
+    `extract=False` stores chunks only, no graph."""
+    return IngestPipeline(rt, extract=extract).ingest_paths(paths, on_result=on_done)
 
 
 def evaluate(
@@ -72,24 +77,59 @@ def evaluate(
     items: list[QAItem],
     strategies: list[Strategy],
     on_done: Callable[[QuestionResult], None] | None = None,
+    *,
+    answer: bool = True,
 ) -> list[QuestionResult]:
-    """Answer each question (short-answer mode) with these strategies and score it."""
+    """Answer each question (short-answer mode) with these strategies and score it;
+    `answer=False` scores the retrieval alone (recall@k, retrieval latency)."""
     ranker = rt.retriever(strategies, depth=RANKING_DEPTH)
     results = []
     for item in items:
-        results.append(_evaluate_one(rt, ranker, item, strategies))
+        one = _evaluate_one if answer else _retrieve_one
+        results.append(one(rt, ranker, item, strategies))
         if on_done:
             on_done(results[-1])
     return results
 
 
+def _ranking(rt: Runtime, ranker: Retriever, item: QAItem) -> list[str]:
+    """Document titles of the retrieval-only ranking. It goes first: it also loads the indexes
+    and models, so that no question's timed retrieval pays for loading them."""
+    with rt.lock:
+        return ranked_documents(e.document_title for e in ranker.retrieve(item.question).evidence)
+
+
+def _retrieve_one(
+    rt: Runtime, ranker: Retriever, item: QAItem, strategies: list[Strategy]
+) -> QuestionResult:
+    ranked = _ranking(rt, ranker, item)
+    with count_llm_usage() as usage:  # text2cypher asks the LLM
+        start = time.perf_counter()
+        retrieve_context(rt, item.question, strategies)
+        retrieval_s = round(time.perf_counter() - start, 3)
+    return QuestionResult(
+        id=item.id,
+        question=item.question,
+        answers=item.answers,
+        answer="",
+        supported=None,
+        em=None,
+        f1=None,
+        supporting_titles=item.supporting_titles,
+        ranked_titles=ranked,
+        recall=recall_at_k(item.supporting_titles, ranked),
+        retrieval_s=retrieval_s,
+        total_s=None,
+        llm_calls=usage.llm_calls,
+        prompt_tokens=None if usage.unreported_calls else usage.prompt_tokens,
+        completion_tokens=None if usage.unreported_calls else usage.completion_tokens,
+    )
+
+
 def _evaluate_one(
     rt: Runtime, ranker: Retriever, item: QAItem, strategies: list[Strategy]
 ) -> QuestionResult:
-    # The ranking goes first: it also loads the indexes and models, so that no question's
-    # timed retrieval pays for loading them.
-    with rt.lock:
-        ranked = ranked_documents(e.document_title for e in ranker.retrieve(item.question).evidence)
+    ranked = _ranking(rt, ranker, item)
     answer: Answer | None = None
     error = None
     retrieval_s = None

@@ -20,6 +20,7 @@ from kgrag.ingest.batch import (
     ExtractionPool,
     FileInput,
     Job,
+    Pending,
     Prepared,
     Unavailable,
     in_order,
@@ -60,7 +61,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 class IngestPipeline:
-    """Ingests files; `reextract=True` extracts unchanged files again (a new schema applied)."""
+    """Ingests files; `reextract=True` extracts unchanged files again (a new schema applied);
+    `extract=False` stores documents and chunks without asking the LLM (an evaluation's
+    vector-only baseline)."""
 
     def __init__(
         self,
@@ -68,10 +71,12 @@ class IngestPipeline:
         progress: ProgressCallback | None = None,
         *,
         reextract: bool = False,
+        extract: bool = True,
     ) -> None:
         self.rt = runtime
         self.progress = progress
         self.reextract = reextract
+        self.extract = extract
         self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
         self._names: NameVectors | None = None
@@ -219,11 +224,15 @@ class IngestPipeline:
             not stored and extraction.schema_fingerprint != self.rt.schema.fingerprint
         ):
             job.sent_at = time.perf_counter()
-            job.pending = pool.submit(
-                self.extractor.extract,
-                chunks,
-                {"callbacks": [usage]},
-                on_done=self._chunk_progress(doc.title, len(chunks)),
+            job.pending = (
+                pool.submit(
+                    self.extractor.extract,
+                    chunks,
+                    {"callbacks": [usage]},
+                    on_done=self._chunk_progress(doc.title, len(chunks)),
+                )
+                if self.extract
+                else Pending([])  # documents and chunks only: an empty graph
             )
         else:
             job.extraction = extraction
@@ -362,11 +371,7 @@ class IngestPipeline:
     def _replace_previous_versions(self, doc: Document) -> None:
         """A changed file replaces what was ingested from the same source (after the new one
         is fully stored and indexed, so a failure never leaves neither version)."""
-        previous = [
-            d["id"]
-            for d in self.rt.store.list_documents()
-            if d["source"] == doc.source and d["id"] != doc.id
-        ]
+        previous = [i for i in self.rt.store.documents_from(doc.source) if i != doc.id]
         if previous:
             self.remove_documents(previous)
 

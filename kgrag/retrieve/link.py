@@ -33,6 +33,15 @@ def split_entity_index_key(key: str) -> tuple[str, str]:
     return entity_id, surface
 
 
+def surfaces_by_entity(index: VectorIndex) -> dict[str, set[str]]:
+    """Entity id -> its names and aliases, from the entity index's keys."""
+    surfaces: dict[str, set[str]] = {}
+    for key in index.ids:
+        entity_id, surface = split_entity_index_key(key)
+        surfaces.setdefault(entity_id, set()).add(surface)
+    return surfaces
+
+
 class EntityLinker:
     """Finds the graph entities a question talks about."""
 
@@ -53,16 +62,17 @@ class EntityLinker:
         self.lexical = lexical  # the same keys as `index`, over the names' text
         self.lexical_threshold = lexical_threshold
         self.version = index.version
+        self.surfaces = surfaces_by_entity(index)  # built once: windows look names up here
         # name key -> (entity id, surface), grouped by the key's first word for lookup
         self._by_first_word: dict[str, dict[str, tuple[str, str]]] = {}
-        for key in index.ids:
-            entity_id, surface = split_entity_index_key(key)
-            name = entity_key(surface)
-            first = _WORD.match(name)
-            if len(name) >= MIN_EXACT_CHARS and first:
-                self._by_first_word.setdefault(first.group(), {}).setdefault(
-                    name, (entity_id, surface)
-                )
+        for entity_id, names in self.surfaces.items():
+            for surface in names:
+                name = entity_key(surface)
+                first = _WORD.match(name)
+                if len(name) >= MIN_EXACT_CHARS and first:
+                    self._by_first_word.setdefault(first.group(), {}).setdefault(
+                        name, (entity_id, surface)
+                    )
 
     def link(self, question: str) -> list[LinkedEntity]:
         linked = {e.entity_id: e for e in self._exact(question)}

@@ -11,25 +11,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
 from kgrag.ports import Embedder
-from kgrag.retrieve.link import split_entity_index_key
 from kgrag.sentences import Span, split_sentences
 from kgrag.types import Evidence, LinkedEntity, Triple
-from kgrag.vectors import VectorIndex
 
 
 class SentenceWindows:
     """Cuts evidence chunks down to windows of `n` sentences around their anchors."""
 
-    def __init__(self, embedder: Embedder, entity_index: VectorIndex, n: int) -> None:
+    def __init__(self, embedder: Embedder, surfaces: Mapping[str, Collection[str]], n: int) -> None:
+        """`surfaces`: entity id -> its names and aliases (`EntityLinker.surfaces`)."""
         if n < 0:
             raise ValueError(f"sentence window must be >= 0, not {n}")
         self.embedder = embedder
-        self.entity_index = entity_index
+        self.surfaces = surfaces
         self.n = n
 
     def narrow(
@@ -82,10 +82,8 @@ class SentenceWindows:
                 cited[chunk_id] |= {t.subject_id, t.object_id}
         ids = {e.entity_id for e in linked} | {i for ids in cited.values() for i in ids}
         surfaces: dict[str, set[str]] = defaultdict(set)
-        for key in self.entity_index.ids:
-            entity_id, surface = split_entity_index_key(key)
-            if entity_id in ids:
-                surfaces[entity_id].add(surface)
+        for entity_id in ids:
+            surfaces[entity_id].update(self.surfaces.get(entity_id, ()))
         for e in linked:
             surfaces[e.entity_id].add(e.name)
         for t in triples:

@@ -41,6 +41,7 @@ SCHEMA = (
     "CREATE CONSTRAINT kg_chunk_id IF NOT EXISTS FOR (n:Chunk) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT kg_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX kg_document_sha256 IF NOT EXISTS FOR (n:Document) ON (n.sha256)",
+    "CREATE INDEX kg_document_source IF NOT EXISTS FOR (n:Document) ON (n.source)",
     "CREATE INDEX kg_page_document IF NOT EXISTS FOR (n:Page) ON (n.document_id)",
     "CREATE INDEX kg_chunk_document IF NOT EXISTS FOR (n:Chunk) ON (n.document_id)",
 )
@@ -176,6 +177,8 @@ CLEAR = "MATCH (n) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n"
 
 # --- reads ---
 HAS_DOCUMENT = "MATCH (d:Document {sha256: $sha256}) RETURN count(d) > 0 AS found"
+
+DOCUMENTS_FROM_SOURCE = "MATCH (d:Document {source: $source}) RETURN d.id AS id"
 
 LIST_DOCUMENTS = """
 MATCH (d:Document)

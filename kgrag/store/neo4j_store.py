@@ -206,6 +206,10 @@ class Neo4jGraphStore:
     def list_documents(self) -> list[dict[str, Any]]:
         return self.run_read(q.LIST_DOCUMENTS)
 
+    def documents_from(self, source: str) -> list[str]:
+        """Ids of the documents ingested from this source (file path or upload name)."""
+        return [r["id"] for r in self.run_read(q.DOCUMENTS_FROM_SOURCE, {"source": source})]
+
     def document(self, document_id: str) -> dict[str, Any] | None:
         """One document with its pages (chunks per page) and entity counts; None if absent."""
         rows = self.run_read(q.DOCUMENT, {"id": document_id})

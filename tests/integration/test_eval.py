@@ -57,3 +57,58 @@ def test_eval_writes_results_scored_on_real_retrieval(
             assert q.prompt_tokens and q.completion_tokens  # llama-server reports usage
         assert run.summary.metrics["recall@10"] == 1.0
         assert run.summary.metrics["tokens"] is not None
+
+
+def test_chunks_only_ingests_without_extraction_and_scores_the_vector_row(
+    tmp_path: Path, llm_server: str, llm_settings: Settings
+):
+    out = tmp_path / "results.json"
+    args = ["eval", str(DATA), "--chunks-only", "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "kgrag.cli.main", *args],
+        env={
+            **os.environ,
+            "KGRAG_EVAL_DIR": str(tmp_path / "eval"),
+            "KGRAG_LLM_BASE_URL": llm_server,
+            "KGRAG_LLM_MODEL": llm_settings.llm_model,
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = EvalResults.load(out)
+    assert results.dataset["chunks_only"] is True
+    assert [d.name for d in (tmp_path / "eval").iterdir()] == ["musique-chunks-only"]
+    assert results.ingest["ingested"] == 3 and results.ingest["failed"] == 0
+    assert results.ingest["llm_calls"] == 0 and results.ingest["entities"] == 0
+    [run] = results.runs
+    assert run.strategies == ["vector"]
+    for q in run.questions:
+        assert sorted(q.ranked_titles) == TITLES and q.recall[10] == 1.0
+        assert q.llm_calls >= 1  # the answer is still the LLM's
+
+
+def test_retrieval_only_scores_recall_without_any_llm(tmp_path: Path):
+    out = tmp_path / "results.json"
+    args = ["eval", str(DATA), "--chunks-only", "--retrieval-only", "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "kgrag.cli.main", *args],
+        env={
+            **os.environ,
+            "KGRAG_EVAL_DIR": str(tmp_path / "eval"),
+            "KGRAG_LLM_BASE_URL": "http://127.0.0.1:9/v1",  # nothing listens: no LLM at all
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = EvalResults.load(out)
+    assert results.dataset["answered"] is False
+    [run] = results.runs
+    assert run.summary.metrics["recall@10"] == 1.0 and run.summary.metrics["em"] is None
+    for q in run.questions:
+        assert q.llm_calls == 0 and q.supported is None and q.retrieval_s > 0

@@ -160,6 +160,7 @@ def test_write_is_idempotent_and_keeps_provenance(store: Neo4jGraphStore) -> Non
     assert [(d["id"], d["title"], d["pages"], d["chunks"]) for d in docs] == [
         ("doc1", "Ann at Acme", 2, 3)
     ]
+    assert store.documents_from("ann.txt") == ["doc1"] and store.documents_from("bob.txt") == []
     ents = {e.id: e for e in store.entities()}
     assert ents["acme"].chunk_ids == sorted(c.id for c in C1)
     assert ents["ann"].aliases == ["Ann A."] and ents["ann"].type == "Person"

@@ -205,3 +205,18 @@ def test_a_later_document_resolves_against_an_earlier_one_of_the_same_batch(
         "MATCH (p:Entity)-[:WORKS_FOR]->(o:Entity) WHERE p.id = 'grace hopper' RETURN o.id AS o"
     )
     assert works_for == [{"o": "analytical engines"}]
+
+
+def test_a_batch_without_extraction_stores_chunks_and_asks_no_llm(
+    graph_settings: Settings, graph_store: Neo4jGraphStore, tmp_path: Path
+):
+    llm = RuleLLM(expect=1)
+    rt = _runtime(graph_settings, graph_store, tmp_path, llm)
+    texts = {f"d{i}.md": f"Writer W{i} founded Firm F{i}." for i in range(3)}
+    paths = _write(tmp_path / "docs", dict(texts))
+
+    results = IngestPipeline(rt, extract=False).ingest_paths(paths)
+
+    assert [r.status for r in results] == [IngestStatus.INGESTED] * 3
+    assert llm.prompts == [] and graph_store.entities() == []
+    assert _stored_sources(graph_store) == set(texts) and len(rt.index("chunks").ids) == 3

@@ -139,3 +139,25 @@ def test_strategy_sets_split_on_spaces_and_repeats_join_on_commas():
     assert parse_strategy_sets([]) == []
     with pytest.raises(ConfigError, match="unknown strategy grpah in 'grpah,vector'"):
         parse_strategy_sets(["grpah,vector"])
+
+
+def test_chunks_only_refuses_strategies_that_need_the_graph(tmp_path: Path):
+    result = CliRunner().invoke(
+        app, [str(tmp_path / "qa.json"), "--chunks-only", "--strategies", "vector graph,vector"]
+    )
+    assert isinstance(result.exception, ConfigError)
+    assert "--chunks-only stores no graph, so graph would find nothing" in str(result.exception)
+
+
+def test_retrieval_only_rows_score_recall_and_leave_answer_metrics_not_measured():
+    rows = [
+        _row(answer="", supported=None, em=None, f1=None, total_s=None, llm_calls=0),
+        _row(
+            answer="", supported=None, em=None, f1=None, total_s=None, llm_calls=0,
+            recall={1: 0.0, 3: 0.0, 5: 0.5, 10: 0.5},
+        ),
+    ]  # fmt: skip
+    metrics = summarize(rows).metrics
+    assert metrics["em"] is None and metrics["f1"] is None and metrics["idk_rate"] is None
+    assert metrics["recall@1"] == 0.5 and metrics["recall@5"] == 0.75
+    assert metrics["total_p50_s"] is None and metrics["llm_calls"] == 0.0

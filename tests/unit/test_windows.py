@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kgrag.embed import SentenceEmbedder
-from kgrag.retrieve.link import entity_index_key
+from kgrag.retrieve.link import entity_index_key, surfaces_by_entity
 from kgrag.retrieve.windows import SentenceWindows, mentions, merge_windows
 from kgrag.sentences import split_sentences
 from kgrag.types import Evidence, LinkedEntity, Triple
@@ -37,7 +37,7 @@ def _windows(embedder, tmp_path: Path, n: int) -> SentenceWindows:
     keys = [entity_index_key("reyes", s) for s in ("Tomas Reyes", "T. Reyes")]
     keys.append(entity_index_key("seoul", "서울"))
     index.add(keys, np.ones((3, 2), dtype="float32"))
-    return SentenceWindows(embedder, index, n)
+    return SentenceWindows(embedder, surfaces_by_entity(index), n)
 
 
 def _evidence(chunk_id: str, text: str, via: str = "graph", score: float = 1.0) -> Evidence:
