@@ -1,6 +1,7 @@
-"""Does extraction keep the LLM busy? kgrag's GraphExtractor against an OpenAI-compatible stub
-with a fixed latency L and C slots, compared with the ideal C/L chunks/s and with LangChain's
-sequential `LLMGraphTransformer.convert_to_graph_documents` on the same stub.
+"""Does extraction keep the LLM busy? kgrag's GraphExtractor and the whole IngestPipeline
+against an OpenAI-compatible stub with a fixed latency L and C slots, compared with the ideal
+C/L chunks/s and with LangChain's sequential `LLMGraphTransformer.convert_to_graph_documents`
+on the same stub.
 
     python benchmarks/ingest_concurrency.py                  # L=0.5 s, C=8, 64 chunks, 3 runs
     python benchmarks/ingest_concurrency.py --latency 0.2 --slots 4 --chunks 32 --runs 5
@@ -9,9 +10,13 @@ The stub (FastAPI + uvicorn, in a child process so it does not share the client'
 `/v1/chat/completions` after sleeping L seconds, at most C requests at a time (later ones
 queue, like vLLM's or llama-server's slots), with valid extraction JSON for kgrag's schema.
 Rows: all chunks in one `extract_all` call with C requests in flight (kgrag's `llm_parallel`),
-then with 2C (the server always has the next request queued); the same chunks cut into
-documents of `--doc-chunks` chunks, one `extract_all` per document as `IngestPipeline` does;
-the LLM response cache on (kgrag's default, a fresh SQLite file); LangChain's sequential loop.
+then with 2C (the server always has the next request queued); the LLM response cache on
+(kgrag's default, a fresh SQLite file); then the real `IngestPipeline.ingest_paths` (embedded
+ArcadeDB, MiniLM embeddings, response cache on, a fresh data dir and an emptied graph per run)
+over the same chunks as Markdown files of one chunk and of `--doc-chunks` chunks: one call per
+file (how ingest ran before documents overlapped, and how `kgrag eval` called it) against one
+call for the batch with `ingest_llm_in_flight` C and 2C; the batch again against a stub that
+answers at once (what graph writes and embeddings allow); LangChain's sequential loop.
 Figures are medians over the runs; "of ideal" divides by C/L (the LLM's capacity).
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import statistics
@@ -30,12 +36,18 @@ from pathlib import Path
 import httpx
 
 from kgrag.ingest.extract import GraphExtractor
+from kgrag.ingest.pipeline import IngestPipeline
 from kgrag.llm.openai_compat import make_chat_model
+from kgrag.ports import GraphStore
 from kgrag.procs import free_port
 from kgrag.prompts import Prompts
+from kgrag.runtime import Runtime
 from kgrag.schema import GraphSchema
 from kgrag.settings import Settings
-from kgrag.types import Chunk
+from kgrag.store.neo4j_store import open_graph_store
+from kgrag.types import Chunk, IngestStatus
+
+PARAGRAPH_CHARS = 400  # chunk_size for the pipeline rows: one paragraph is one chunk
 
 
 def extraction_json(schema: GraphSchema) -> str:
@@ -116,6 +128,52 @@ def synthetic_chunks(n: int, doc_chunks: int) -> list[Chunk]:
     return chunks
 
 
+def write_documents(folder: Path, chunks: list[Chunk], doc_chunks: int) -> list[Path]:
+    """The chunks' texts as Markdown files of `doc_chunks` paragraphs (one chunk each)."""
+    folder.mkdir(parents=True)
+    paths = []
+    for n, start in enumerate(range(0, len(chunks), doc_chunks)):
+        paragraphs = [
+            c.text[: PARAGRAPH_CHARS - 50].strip() for c in chunks[start : start + doc_chunks]
+        ]
+        path = folder / f"doc{n:03d}.md"
+        path.write_text(f"# Document {n}\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def start_stub(latency_s: float, slots: int, content: str) -> tuple[multiprocessing.Process, str]:
+    port = free_port()
+    stub = multiprocessing.get_context("spawn").Process(
+        target=serve_stub, args=(port, latency_s, slots, content), daemon=True
+    )
+    stub.start()
+    return stub, f"http://127.0.0.1:{port}/v1"
+
+
+def pipeline_runtime(
+    store: GraphStore,
+    data_dir: Path,
+    base_url: str,
+    slots: int,
+    in_flight: int | None,
+    schema: GraphSchema,
+    prompts: Prompts,
+) -> Runtime:
+    """A runtime on the shared (emptied) graph store with a fresh data dir."""
+    store.clear()
+    settings = Settings(
+        data_dir=data_dir / "data",
+        llm_model="stub",
+        llm_max_retries=0,
+        llm_parallel=slots,
+        ingest_llm_in_flight=in_flight,
+        chunk_size=PARAGRAPH_CHARS,
+        chunk_overlap=0,
+    )
+    return Runtime(settings, schema, prompts, store, base_url)
+
+
 def timed(run) -> float:
     start = time.perf_counter()
     run()
@@ -136,20 +194,15 @@ def main() -> None:
     defaults = Settings()
     schema = GraphSchema.from_file(defaults.schema_path)
     prompts = Prompts.load(defaults.prompts_dir)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/v1"
-    stub = multiprocessing.get_context("spawn").Process(
-        target=serve_stub,
-        args=(port, args.latency, args.slots, extraction_json(schema)),
-        daemon=True,
-    )
-    stub.start()
-    try:
+    answer = extraction_json(schema)
+    stub, base_url = start_stub(args.latency, args.slots, answer)
+    instant, instant_url = start_stub(0.0, 4 * args.slots, answer)
+    with contextlib.ExitStack() as stack:
+        stack.callback(lambda: [(p.kill(), p.join()) for p in (stub, instant)])
+        graph_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kgrag-bench-")))
         wait_ready(base_url)
+        wait_ready(instant_url)
         chunks = synthetic_chunks(args.chunks, args.doc_chunks)
-        documents = [
-            chunks[i : i + args.doc_chunks] for i in range(0, len(chunks), args.doc_chunks)
-        ]
         sequential = chunks[: args.sequential_chunks]
 
         def extractor(data_dir: Path, cache: bool) -> GraphExtractor:
@@ -159,12 +212,6 @@ def main() -> None:
         def one_call(data_dir: Path, in_flight: int = args.slots) -> float:
             ex = extractor(data_dir, cache=False)
             return len(chunks) / timed(lambda: ex.extract_all(chunks, concurrency=in_flight))
-
-        def per_document(data_dir: Path) -> float:
-            ex = extractor(data_dir, cache=False)
-            return len(chunks) / timed(
-                lambda: [ex.extract_all(d, concurrency=args.slots) for d in documents]
-            )
 
         def cached(data_dir: Path) -> float:
             ex = extractor(data_dir, cache=True)
@@ -177,14 +224,53 @@ def main() -> None:
             docs = [LCDocument(page_content=c.text) for c in sequential]
             return len(docs) / timed(lambda: transformer.convert_to_graph_documents(docs))
 
+        store = stack.enter_context(open_graph_store(Settings(data_dir=graph_dir)))
+
+        def pipeline(
+            doc_chunks: int, *, per_file: bool, in_flight: int | None = None, url: str = base_url
+        ):
+            def run(data_dir: Path) -> float:
+                paths = write_documents(data_dir / "docs", chunks, doc_chunks)
+                rt = pipeline_runtime(store, data_dir, url, args.slots, in_flight, schema, prompts)
+                rt.embedder.embed(["load the model before the clock starts"])
+                ingest = IngestPipeline(rt)
+                results = []
+                seconds = timed(
+                    lambda: (
+                        results.extend(r for p in paths for r in ingest.ingest_paths([p]))
+                        if per_file
+                        else results.extend(ingest.ingest_paths(paths))
+                    )
+                )
+                assert all(r.status is IngestStatus.INGESTED for r in results), results
+                assert sum(r.chunks for r in results) == len(chunks), "one chunk per paragraph"
+                return len(chunks) / seconds
+
+            return run
+
+        c, c2 = args.slots, 2 * args.slots
         rows = [
             (f"kgrag extract_all, {len(chunks)} chunks in one call", one_call),
             (
-                f"kgrag extract_all, {2 * args.slots} in flight (2C; stub queues)",
-                lambda data_dir: one_call(data_dir, 2 * args.slots),
+                f"kgrag extract_all, {c2} in flight (2C; stub queues)",
+                lambda data_dir: one_call(data_dir, c2),
             ),
-            (f"kgrag extract_all per document of {args.doc_chunks} chunks", per_document),
             ("kgrag extract_all, LLM response cache on", cached),
+        ]
+        for k in sorted({1, args.doc_chunks}):
+            rows += [
+                (f"pipeline, {k}-chunk docs, one call per file", pipeline(k, per_file=True)),
+                (f"pipeline, {k}-chunk docs, batch, {c} in flight", pipeline(k, per_file=False)),
+                (
+                    f"pipeline, {k}-chunk docs, batch, {c2} in flight",
+                    pipeline(k, per_file=False, in_flight=c2),
+                ),
+            ]
+        rows += [
+            (
+                f"pipeline, 1-chunk docs, batch, {c2} in flight, L=0",
+                pipeline(1, per_file=False, in_flight=c2, url=instant_url),
+            ),
             (f"LangChain convert_to_graph_documents, {len(sequential)} chunks", langchain),
         ]
         ideal = args.slots / args.latency
@@ -202,13 +288,10 @@ def main() -> None:
                 f"{min(rates):.2f}-{max(rates):.2f}",
                 flush=True,
             )
-        stats = httpx.get(f"http://127.0.0.1:{port}/stats").json()
+        stats = httpx.get(base_url.removesuffix("/v1") + "/stats").json()
         print(
             f"stub served {stats['requests']} requests; most queued at once: {stats['max_waiting']}"
         )
-    finally:
-        stub.kill()
-        stub.join()
 
 
 if __name__ == "__main__":

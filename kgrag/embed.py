@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kgrag.ports import Embedder
+
 MINILM = "all-MiniLM-L6-v2"  # English only; the default
 USE_MULTILINGUAL = "use-multilingual-v3"  # 16 languages incl. Korean; numpy only
 BUNDLED = (MINILM, USE_MULTILINGUAL)
@@ -94,10 +96,10 @@ class RememberingEmbedder:
     chunk that many questions retrieve are embedded once. Only texts not yet seen are passed
     on, in one call."""
 
-    def __init__(self, inner: SentenceEmbedder | UseEmbedder, size: int = 8192) -> None:
+    def __init__(self, inner: Embedder, size: int = 8192) -> None:
         self.inner = inner
         self.size = size
-        self.dimension = inner.dimension
+        self.dimension: int = inner.dimension  # type: ignore[attr-defined]
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 

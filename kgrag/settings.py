@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1)
     llm_context: int = Field(8192, ge=1024)
     llm_parallel: int = Field(1, ge=1, description="Server slots = concurrent requests.")
+    ingest_llm_in_flight: int | None = Field(
+        None,
+        ge=1,
+        description="Extraction requests ingest keeps in flight, across the documents of a "
+        "batch (default: llm_parallel). Later documents are read and chunked ahead until "
+        "2x-1 this many requests are outstanding; above llm_parallel the server queues them.",
+    )
     llm_timeout_s: float = 600.0
     llm_max_retries: int = Field(
         2,

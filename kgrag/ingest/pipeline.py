@@ -1,31 +1,50 @@
-"""Ingest pipeline: wires read -> chunk -> extract -> prune -> resolve -> write -> embed."""
+"""Ingest pipeline: wires read -> chunk -> extract -> prune -> resolve -> write -> embed.
+
+A batch's documents are read, chunked and their extraction requests sent ahead (batch.py), so
+the LLM's slots stay busy across small documents; prune, resolve, write and index stay one
+document at a time, in input order, so each document resolves against the ones before it.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
+from kgrag.embed import RememberingEmbedder
 from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
+from kgrag.ingest.batch import (
+    Done,
+    ExtractionPool,
+    FileInput,
+    Job,
+    Pending,
+    Prepared,
+    Unavailable,
+    in_order,
+    read_file,
+)
 from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor
 from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
 from kgrag.ingest.resolve import resolve
-from kgrag.ingest.state import DocumentState, Extraction, IngestStates
+from kgrag.ingest.state import Extraction, IngestStates
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
 from kgrag.ocr.base import OcrEngine
-from kgrag.page_images import StagedPages
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
-from kgrag.types import Chunk, Document, IngestResult, IngestStage, IngestStatus
+from kgrag.types import Chunk, Document, ExtractedGraph, IngestResult, IngestStage, IngestStatus
 
 REBUILD_BATCH = 256  # chunks embedded per step of `rebuild_indexes`
 # (document name, chunks done, chunks total)
 ProgressCallback = Callable[[str, int, int], None]
+ResultCallback = Callable[[IngestResult], None]
+T = TypeVar("T")
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -60,19 +79,15 @@ class IngestPipeline:
         self.extract = extract
         self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
+        self._names: RememberingEmbedder | None = None
 
-    def ingest_paths(self, paths: Iterable[Path]) -> list[IngestResult]:
-        results = []
+    def ingest_paths(
+        self, paths: Iterable[Path], on_result: ResultCallback | None = None
+    ) -> list[IngestResult]:
+        """Ingest files in order; `on_result` hears of each document as it is finished."""
         files = expand_paths(paths)
         self.states.pending([str(path) for path in files])
-        for path in files:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                results.append(self._fail(str(path), f"cannot read file ({exc.strerror or exc})"))
-                continue
-            results.append(self.ingest_bytes(str(path), data))
-        return results
+        return self._ingest_all((read_file(path) for path in files), on_result)
 
     def read_chunks(self, paths: Iterable[Path]) -> tuple[list[Chunk], list[IngestResult]]:
         """Read and chunk files without storing anything (schema discovery); failures apart."""
@@ -95,68 +110,96 @@ class IngestPipeline:
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         """Ingest one file; any error is reported in the result and leaves nothing behind."""
-        result = self._ingest_bytes(name, data)
+        [result] = self._ingest_all([FileInput(name, data)])
+        return result
+
+    def _ingest_all(
+        self, inputs: Iterable[FileInput], on_result: ResultCallback | None = None
+    ) -> list[IngestResult]:
+        """Documents are read, chunked and their extraction requests sent ahead, so that the
+        LLM's slots stay busy across documents; each is then finished in input order."""
+        in_flight = self.rt.settings.ingest_llm_in_flight or self.rt.settings.llm_parallel
+        results = []
+        with ExtractionPool(in_flight) as pool:
+            for result in in_order(
+                inputs,
+                lambda item: self._prepare(item, pool),
+                self._finish,
+                window=2 * in_flight - 1,  # the next request is queued when a slot frees
+                key=lambda item: (
+                    None if item.error else item.sha
+                ),  # same bytes twice: 2nd unchanged
+            ):
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        return results
+
+    def _prepare(self, item: FileInput, pool: ExtractionPool) -> Job:
+        """Read and chunk one file, then send its extraction requests (or decide its result)."""
+        if item.error is not None:
+            return Done(self._fail(item.name, item.error))
+        usage = LLMUsage()
+        try:
+            job = self._guarded(item.name, usage, lambda: self._read_ahead(item, usage, pool))
+        except ServiceUnavailableError as exc:
+            return Unavailable(item.name, exc)  # raised in its turn, after the ones before it
+        return Done(job) if isinstance(job, IngestResult) else job
+
+    def _finish(self, job: Job) -> IngestResult:
+        """Resolve, store and index a prepared document (the graph work, one at a time)."""
+        try:
+            if isinstance(job, Unavailable):
+                raise job.error
+            if isinstance(job, Done):
+                result = job.result
+            else:
+                result = self._guarded(job.name, job.usage, lambda: self._ingest(job))
+        except ServiceUnavailableError as exc:
+            self._fail(job.name, str(exc))
+            raise  # not this file's fault: stop the batch, keep what is complete
         observe_ingest(result)
         return result
 
-    def _ingest_bytes(self, name: str, data: bytes) -> IngestResult:
-        """Ingest one file, continuing from the stage a killed run recorded for the same bytes."""
-        s = self.rt.settings
-        timings: dict[str, float] = {}
-        usage = LLMUsage()
-        sha = hashlib.sha256(data).hexdigest()
-        saved = self.states.get(name)
-        if saved is not None and saved.sha256 != sha:
-            saved = None  # changed bytes start over (and replace the old version at the end)
+    def _guarded(self, name: str, usage: LLMUsage, step: Callable[[], T]) -> T | IngestResult:
+        """A step of one document; its failure becomes the document's result (an unreachable
+        service is raised: it stops the batch)."""
         try:
-            if saved is not None and saved.stage is IngestStage.INDEXED:
-                saved = None
-            if saved is None and not self.reextract and self.rt.store.has_document(sha):
-                stored = self.rt.store.document(sha[:16]) or {}  # checked before any OCR
-                return _unchanged(name, sha[:16], stored.get("title"))
-            start = time.perf_counter()
-            if saved is not None and saved.document is not None:
-                doc = saved.document  # read before the kill: no second OCR
-                images = self.rt.page_images.staged(doc.id)  # and its page images kept
-            else:
-                with self.rt.page_images.staging(sha[:16]) as images:  # discarded if read fails
-                    doc = read_document(
-                        name, data, **read_limits(s), ocr=self._ocr_engine, page_images=images
-                    )
-                self.states.read(name, doc)
-                saved = None
-            timings["read"] = time.perf_counter() - start
-            return self._ingest(doc, saved, timings, usage, images)
+            return step()
         except DocumentError as exc:
             return self._fail(name, exc.reason)
-        except ServiceUnavailableError as exc:
-            self._fail(name, str(exc))
-            raise  # not this file's fault: stop the batch, keep what is complete
+        except ServiceUnavailableError:
+            raise
         except KgragError as exc:
             return self._fail(name, str(exc), usage)
 
-    def _ocr_engine(self) -> OcrEngine:
-        return self.rt.ocr_engine
+    def _read_ahead(
+        self, item: FileInput, usage: LLMUsage, pool: ExtractionPool
+    ) -> Prepared | IngestResult:
+        """Read and chunk one file, continuing from the stage a killed run recorded for the same
+        bytes, and send the extraction requests its chunks need."""
+        s, name, sha = self.rt.settings, item.name, item.sha
+        timings: dict[str, float] = {}
+        saved = self.states.get(name)
+        if saved is not None and (saved.sha256 != sha or saved.stage is IngestStage.INDEXED):
+            saved = None  # changed bytes start over (and replace the old version at the end)
+        if saved is None and not self.reextract and self.rt.store.has_document(sha):
+            stored = self.rt.store.document(sha[:16]) or {}  # checked before any OCR
+            return _unchanged(name, sha[:16], stored.get("title"))
+        start = time.perf_counter()
+        if saved is not None and saved.document is not None:
+            doc = saved.document  # read before the kill: no second OCR
+            images = self.rt.page_images.staged(doc.id)  # and its page images kept
+        else:
+            with self.rt.page_images.staging(sha[:16]) as images:  # discarded if read fails
+                doc = read_document(
+                    name, item.data, **read_limits(s), ocr=self._ocr_engine, page_images=images
+                )
+            self.states.read(name, doc)
+            saved = None
+        timings["read"] = time.perf_counter() - start
 
-    def _fail(self, name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
-        """Record why this run stopped short; the stage reached (and its work) stays."""
-        self.states.failed(name, reason)
-        return _failed(name, reason, usage, stage=self.states.stage(name))
-
-    def _chunk(self, doc: Document) -> list[Chunk]:
-        s = self.rt.settings
-        return chunk_document(doc, s, self.rt.embedder if s.chunker == "semantic" else None)
-
-    def _ingest(
-        self,
-        doc: Document,
-        saved: DocumentState | None,
-        timings: dict[str, float],
-        usage: LLMUsage,
-        images: StagedPages,
-    ) -> IngestResult:
-        """Chunk, extract, store, index; stages `saved` by a killed run are not done again."""
-        source, resumed_from = doc.source, saved.stage if saved is not None else None
+        resumed_from = saved.stage if saved is not None else None
         start = time.perf_counter()
         chunks = self._chunk(doc)
         in_graph = (  # the chunks the graph already holds (killed before indexing)
@@ -171,21 +214,63 @@ class IngestPipeline:
         if in_graph is not None:
             chunks = in_graph
         elif saved is None or saved.chunks != chunks:
-            self.states.chunked(source, chunks)
+            self.states.chunked(doc.source, chunks)
             saved = None  # other chunks: an extraction saved for the old ones does not apply
         timings["chunk"] = time.perf_counter() - start
 
+        job = Prepared(name, usage, doc, chunks, images, resumed_from, stored, timings)
         extraction = saved.extraction if saved is not None else None
         if extraction is None or (
             not stored and extraction.schema_fingerprint != self.rt.schema.fingerprint
         ):
-            start = time.perf_counter()
-            extraction = self._extract(doc, chunks, usage)
-            timings["extract"] = time.perf_counter() - start
+            job.sent_at = time.perf_counter()
+            job.pending = (
+                pool.submit(
+                    self.extractor.extract,
+                    chunks,
+                    {"callbacks": [usage]},
+                    on_done=self._chunk_progress(doc.title, len(chunks)),
+                )
+                if self.extract
+                else Pending([])  # documents and chunks only: an empty graph
+            )
+        else:
+            job.extraction = extraction
+        return job
+
+    def _chunk_progress(self, title: str, total: int) -> Callable[[Chunk], None] | None:
+        """Reports 0 of `total` now and one more with each answered chunk."""
+        if self.progress is None:
+            return None
+        progress, done = self.progress, itertools.count(1)
+        progress(title, 0, total)
+        return lambda _: progress(title, next(done), total)
+
+    def _ocr_engine(self) -> OcrEngine:
+        return self.rt.ocr_engine
+
+    def _fail(self, name: str, reason: str, usage: LLMUsage | None = None) -> IngestResult:
+        """Record why this run stopped short; the stage reached (and its work) stays."""
+        self.states.failed(name, reason)
+        return _failed(name, reason, usage, stage=self.states.stage(name))
+
+    def _chunk(self, doc: Document) -> list[Chunk]:
+        s = self.rt.settings
+        return chunk_document(doc, s, self.rt.embedder if s.chunker == "semantic" else None)
+
+    def _ingest(self, job: Prepared) -> IngestResult:
+        """Resolve the answered extraction, store and index; stages a killed run saved are
+        not done again."""
+        doc, chunks, timings = job.doc, job.chunks, job.timings
+        source, extraction = doc.source, job.extraction
+        if job.pending is not None:
+            extraction = self._resolve(job.pending.results())
+            timings["extract"] = time.perf_counter() - job.sent_at
             self.states.extracted(source, extraction)
+        assert extraction is not None  # saved by the killed run, or just made
 
         with self.rt.lock:
-            if not stored:
+            if not job.stored:
                 start = time.perf_counter()
                 if self.reextract:
                     self.rt.store.delete_document(doc.id)  # the new extraction replaces the old
@@ -196,7 +281,7 @@ class IngestPipeline:
             start = time.perf_counter()
             try:
                 self._index(doc.id, chunks)
-                images.commit()
+                job.images.commit()
             except Exception as exc:
                 self.rt.store.delete_document(doc.id)
                 self.rt.index("chunks").remove(c.id for c in chunks)
@@ -220,7 +305,7 @@ class IngestPipeline:
             source=doc.source,
             status=IngestStatus.INGESTED,
             stage=IngestStage.INDEXED,
-            resumed_from=resumed_from,
+            resumed_from=job.resumed_from,
             document_id=doc.id,
             title=doc.title,
             pages=len(doc.pages),
@@ -228,38 +313,19 @@ class IngestPipeline:
             entities=len(extraction.graph.entities),
             relationships=len(extraction.graph.relations),
             repaired_outputs=extraction.repaired_outputs,
-            **usage.counts(),
+            **job.usage.counts(),
             prune=extraction.report,
             timings_s={k: round(v, 3) for k, v in timings.items()},
         )
 
-    def _extract(self, doc: Document, chunks: list[Chunk], usage: LLMUsage) -> Extraction:
-        """LLM extraction of every chunk, pruned to the schema and resolved against the graph."""
-        done = 0
-        if self.progress:
-            self.progress(doc.title, 0, len(chunks))
-
-        def on_done(_: Chunk) -> None:
-            nonlocal done
-            done += 1
-            if self.progress:
-                self.progress(doc.title, done, len(chunks))
-
-        extracted = (
-            self.extractor.extract_all(
-                chunks,
-                concurrency=self.rt.settings.llm_parallel,
-                on_done=on_done,
-                config={"callbacks": [usage]},
-            )
-            if self.extract
-            else []
-        )
+    def _resolve(self, extracted: list[ExtractedGraph]) -> Extraction:
+        """The chunks' graphs pruned to the schema and resolved against the graph as it is now
+        (with the documents before this one in it)."""
         pruned, report = prune(extracted, self.rt.schema)
         graph = resolve(
             pruned,
             known=self.rt.store.entities(),
-            embed=self.rt.embedder.embed,
+            embed=self.name_vectors.embed,
             threshold=self.rt.settings.entity_merge_threshold,
         )
         return Extraction(
@@ -272,6 +338,13 @@ class IngestPipeline:
     @property
     def states(self) -> IngestStates:
         return self.rt.ingest_states
+
+    @property
+    def name_vectors(self) -> RememberingEmbedder:
+        """Entity-name embeddings, computed once per pipeline (resolution, entity index)."""
+        if self._names is None:
+            self._names = RememberingEmbedder(self.rt.embedder, size=50_000)
+        return self._names
 
     @property
     def extractor(self) -> GraphExtractor:
@@ -349,7 +422,7 @@ class IngestPipeline:
         entity_index.remove(gone)
         lexical.remove(gone)
         fresh = [k for k in wanted if k not in entity_index]
-        entity_index.add(fresh, self.rt.embedder.embed([wanted[k] for k in fresh]))
+        entity_index.add(fresh, self.name_vectors.embed([wanted[k] for k in fresh]))
         lexical.add(fresh, [wanted[k] for k in fresh])
         entity_index.save()
 
