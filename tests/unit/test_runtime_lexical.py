@@ -87,10 +87,10 @@ def test_a_lexical_index_with_extra_rows_is_brought_in_step(tmp_path: Path):
 
 
 def test_embedding_model_comes_from_settings(tmp_path: Path, monkeypatch):
-    assert isinstance(_runtime(Settings(data_dir=tmp_path)).embedder, SentenceEmbedder)
+    assert isinstance(_runtime(Settings(data_dir=tmp_path)).embedder.inner, SentenceEmbedder)
     monkeypatch.setenv("KGRAG_EMBEDDING_MODEL", "use-multilingual-v3")
     rt = _runtime(Settings(data_dir=tmp_path))
-    assert isinstance(rt.embedder, UseEmbedder) and rt.embedder.dimension == 512
+    assert isinstance(rt.embedder.inner, UseEmbedder) and rt.embedder.dimension == 512
     assert rt.embedder.embed(["서울", "Seoul"]).shape == (2, 512)
 
 
