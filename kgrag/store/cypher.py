@@ -82,7 +82,7 @@ MERGE (c)-[:MENTIONS]->(e)
 
 
 def add_entity_label(entity_type: str) -> str:
-    """Give existing entities of these ids the type label (run before `merge_entities`).
+    """Give existing entities of these ids the type label (run before `create_entities`).
 
     ArcadeDB rejects creating a node and relabelling it in one transaction under the
     Entity.id constraint, so labels are set at creation and, for existing nodes, here.
@@ -95,12 +95,26 @@ SET e:{label}
 """
 
 
-def merge_entities(entity_type: str) -> str:
-    """MERGE entities of one type as `:Entity:<type>`; aliases are unioned, never duplicated."""
+def create_entities(entity_type: str) -> str:
+    """Create the entities of these ids that do not exist yet, as `:Entity:<type>`.
+
+    Not `MERGE (e:Entity:<type> {id})`: ArcadeDB plans a two-label pattern as a scan of the
+    type (0.2 ms/row at 1k entities, 2 ms/row at 48k) and uses the Entity.id index only for a
+    one-label pattern, which is what the lookup here is.
+    """
     label = quote(domain_name(entity_type))
     return f"""
 UNWIND $rows AS row
-MERGE (e:Entity:{label} {{id: row.id}})
+OPTIONAL MATCH (x:Entity {{id: row.id}})
+WITH row, x WHERE x IS NULL
+CREATE (:Entity:{label} {{id: row.id}})
+"""
+
+
+# Properties of existing entities (after `create_entities`); aliases/merges are unioned.
+SET_ENTITIES = """
+UNWIND $rows AS row
+MATCH (e:Entity {id: row.id})
 SET e.name = row.name, e.type = row.type,
     e.aliases = coalesce(e.aliases, []) +
                 [a IN row.aliases WHERE NOT a IN coalesce(e.aliases, [])],

@@ -169,7 +169,9 @@ class Neo4jGraphStore:
             self._write_rows(q.MERGE_CHUNKS, plan["chunks"])
             for etype, rows in plan["entities"].items():
                 self._write_rows(q.add_entity_label(etype), rows)
-                self._write_rows(q.merge_entities(etype), rows)
+                self._write_rows(q.create_entities(etype), rows)
+            entity_rows = [r for rows in plan["entities"].values() for r in rows]
+            self._write_rows(q.SET_ENTITIES, entity_rows)
             self._write_rows(q.MERGE_MENTIONS, plan["mentions"])
             for rtype, rows in plan["relations"].items():
                 self._write_rows(q.merge_relations(rtype), rows)
