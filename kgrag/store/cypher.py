@@ -81,8 +81,16 @@ MERGE (c)-[:MENTIONS]->(e)
 """
 
 
+# The stored state of the entities a document names (to write only what changes).
+ENTITIES_BY_ID = """
+MATCH (e:Entity) WHERE e.id IN $ids
+RETURN e.id AS id, labels(e) AS labels, e.name AS name, e.type AS type,
+       e.aliases AS aliases, e.merges AS merges
+"""
+
+
 def add_entity_label(entity_type: str) -> str:
-    """Give existing entities of these ids the type label (run before `create_entities`).
+    """Give existing entities of these ids the type label.
 
     ArcadeDB rejects creating a node and relabelling it in one transaction under the
     Entity.id constraint, so labels are set at creation and, for existing nodes, here.
@@ -107,11 +115,12 @@ def create_entities(entity_type: str) -> str:
 UNWIND $rows AS row
 OPTIONAL MATCH (x:Entity {{id: row.id}})
 WITH row, x WHERE x IS NULL
-CREATE (:Entity:{label} {{id: row.id}})
+CREATE (:Entity:{label} {{id: row.id, name: row.name, type: row.type,
+                          aliases: row.aliases, merges: row.merges}})
 """
 
 
-# Properties of existing entities (after `create_entities`); aliases/merges are unioned.
+# Properties of existing entities; aliases/merges are unioned, never duplicated.
 SET_ENTITIES = """
 UNWIND $rows AS row
 MATCH (e:Entity {id: row.id})

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from kgrag.errors import GraphStoreError, ServiceUnavailableError
 from kgrag.store import cypher as q
 from kgrag.store.arcadedb import EmbeddedArcadeDB
-from kgrag.store.write_plan import unique, write_plan
+from kgrag.store.write_plan import entity_changes, unique, write_plan
 from kgrag.types import Chunk, Document, Edge, Entity, Evidence, ResolvedGraph, Triple
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,7 @@ class Neo4jGraphStore:
                 self.delete_document(doc.id)  # re-chunked: drop the old version first
             self._write_rows(q.MERGE_PAGES, plan["pages"])
             self._write_rows(q.MERGE_CHUNKS, plan["chunks"])
-            for etype, rows in plan["entities"].items():
-                self._write_rows(q.add_entity_label(etype), rows)
-                self._write_rows(q.create_entities(etype), rows)
-            entity_rows = [r for rows in plan["entities"].values() for r in rows]
-            self._write_rows(q.SET_ENTITIES, entity_rows)
+            self._write_entities(plan["entities"])
             self._write_rows(q.MERGE_MENTIONS, plan["mentions"])
             for rtype, rows in plan["relations"].items():
                 self._write_rows(q.merge_relations(rtype), rows)
@@ -183,6 +179,19 @@ class Neo4jGraphStore:
             except Exception:
                 log.exception("cleanup of document %s failed", doc.id)
             raise
+
+    def _write_entities(self, by_type: dict[str, list[dict[str, Any]]]) -> None:
+        """Create the missing entities, label and update the changed ones; one indexed read
+        of the stored state first, so unchanged entities cost no write."""
+        ids = [r["id"] for rows in by_type.values() for r in rows]
+        stored = {r["id"]: r for r in self.run_read(q.ENTITIES_BY_ID, {"ids": ids})}
+        updates = []
+        for etype, rows in by_type.items():
+            create, label, update = entity_changes(rows, stored)
+            self._write_rows(q.add_entity_label(etype), label)
+            self._write_rows(q.create_entities(etype), create)
+            updates += update
+        self._write_rows(q.SET_ENTITIES, updates)
 
     def delete_document(self, document_id: str) -> None:
         self._delete(document_id, [])

@@ -90,3 +90,27 @@ def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict
             "pages": len(doc.pages),
         },
     }
+
+
+def entity_changes(
+    rows: list[dict[str, Any]], stored: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split entity rows of one type by what writing them changes, given the stored state
+    (`cypher.ENTITIES_BY_ID` rows by id): (to create, to label, to update). Rows already
+    stored as written are in none of them."""
+    create, label, update = [], [], []
+    for row in rows:
+        old = stored.get(row["id"])
+        if old is None:
+            create.append(row)
+            continue
+        if row["type"] not in old["labels"]:
+            label.append(row)
+        if (
+            old["name"] != row["name"]
+            or old["type"] != row["type"]
+            or not set(row["aliases"]) <= set(old["aliases"] or [])
+            or not set(row["merges"]) <= set(old["merges"] or [])
+        ):
+            update.append(row)
+    return create, label, update

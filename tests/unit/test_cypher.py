@@ -31,7 +31,7 @@ def test_lexical_names_are_reserved_for_domain_types(name: str) -> None:
 
 def test_builders_embed_only_the_quoted_name() -> None:
     ent = cypher.create_entities("Person")
-    assert "CREATE (:Entity:`Person` {id: row.id})" in ent
+    assert "CREATE (:Entity:`Person` {id: row.id," in ent
     assert "SET e:`Person`" in cypher.add_entity_label("Person")
     rel = cypher.merge_relations("WORKS_AT")
     assert "MERGE (a)-[r:`WORKS_AT`]->(b)" in rel
