@@ -253,12 +253,18 @@ def test_rewrites_with_shared_entities_add_nothing(store: Neo4jGraphStore) -> No
     ]
 
 
+def test_chunks_without_mentions_are_written(store: Neo4jGraphStore) -> None:
+    store.write_document(D1, C1, ResolvedGraph())
+    assert store.counts() == {**D1_COUNTS, "entities": 0, "relationships": 0, "mentions": 0}
+    assert [p["chunks"] for p in store.document("doc1")["page_list"]] == [2, 1]
+
+
 def test_failed_write_removes_what_it_wrote(
     store: Neo4jGraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.write_document(D2, C2, G2)
     before = store.counts()
-    monkeypatch.setattr(cypher, "merge_relations", lambda rtype: "THIS IS NOT CYPHER")
+    monkeypatch.setattr(cypher, "merge_relations", lambda *args: "THIS IS NOT CYPHER")
     with pytest.raises(Exception) as err:
         store.write_document(D1, C1, G1)
     assert not isinstance(err.value, ServiceUnavailableError)
