@@ -53,3 +53,14 @@ def test_all_statements_are_parameterised() -> None:
     ]
     for stmt in flat:
         assert "'" not in stmt and '"' not in stmt, stmt
+
+
+def test_chained_builders_read_their_own_parameter() -> None:
+    stmt = cypher.chain(
+        [cypher.create_entities("Person", "rows0"), cypher.merge_relations("WORKS_AT", "rows1")]
+    )
+    assert stmt.count("WITH count(*) AS done") == 1
+    assert "UNWIND $rows0 AS row" in stmt and "UNWIND $rows1 AS row" in stmt
+    assert "$rows " not in stmt
+    with pytest.raises(ValueError):
+        cypher.add_entity_label("Person", "rows AS row DETACH DELETE e //")
