@@ -112,21 +112,18 @@ def undo_merge(
     if current is None:
         raise LookupError(f"entity {keep_before.entity.id!r} is no longer in the graph")
     gone = drop.entity
+    rows = [
+        {
+            "id": gone.id,
+            "name": gone.name,
+            "type": gone.type,
+            "aliases": gone.aliases,
+            "merges": gone.merges,
+        }
+    ]
     statements: Statements = [
-        (
-            q.merge_entities(gone.type),
-            {
-                "rows": [
-                    {
-                        "id": gone.id,
-                        "name": gone.name,
-                        "type": gone.type,
-                        "aliases": gone.aliases,
-                        "merges": gone.merges,
-                    }
-                ]
-            },
-        )  # fmt: skip
+        (q.create_entities(gone.type), {"rows": rows}),
+        (q.SET_ENTITIES, {"rows": rows}),
     ]
     before = {r.key: set(r.chunk_ids) for r in keep_before.relations}
     now = {r.key: r for r in current.relations}

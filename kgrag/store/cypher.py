@@ -56,6 +56,7 @@ SET p.document_id = row.document_id, p.number = row.number,
     p.ocr_engine = row.ocr_engine, p.ocr_confidence = row.ocr_confidence
 """
 
+# Chunks with their MENTIONS (row.entity_ids; the entities are written before).
 MERGE_CHUNKS = """
 UNWIND $rows AS row
 MATCH (p:Page {id: row.page_id})
@@ -63,6 +64,10 @@ MERGE (c:Chunk {id: row.id})
 SET c.document_id = row.document_id, c.text = row.text, c.page = row.page,
     c.start = row.start, c.end = row.end, c.section = row.section
 MERGE (p)-[:HAS_CHUNK]->(c)
+WITH c, row
+UNWIND row.entity_ids AS entity_id
+MATCH (e:Entity {id: entity_id})
+MERGE (c)-[:MENTIONS]->(e)
 """
 
 # Written last: a Document node exists only for a completely written document.
@@ -82,26 +87,55 @@ MERGE (c)-[:MENTIONS]->(e)
 """
 
 
-def add_entity_label(entity_type: str) -> str:
-    """Give existing entities of these ids the type label (run before `merge_entities`).
+# The stored state of the entities a document names (to write only what changes).
+ENTITIES_BY_ID = """
+MATCH (e:Entity) WHERE e.id IN $ids
+RETURN e.id AS id, labels(e) AS labels, e.name AS name, e.type AS type,
+       e.aliases AS aliases, e.merges AS merges
+"""
+
+
+def chain(parts: list[str]) -> str:
+    """One statement running the parts in order (each UNWINDs its own `$rows<i>`): fewer
+    round trips than one statement per label or relationship type."""
+    return "WITH count(*) AS done\n".join(parts)
+
+
+def add_entity_label(entity_type: str, rows: str = "rows") -> str:
+    """Give existing entities of these ids the type label.
 
     ArcadeDB rejects creating a node and relabelling it in one transaction under the
     Entity.id constraint, so labels are set at creation and, for existing nodes, here.
     """
     label = quote(domain_name(entity_type))
     return f"""
-UNWIND $rows AS row
+UNWIND ${identifier(rows)} AS row
 MATCH (e:Entity {{id: row.id}}) WHERE NOT e:{label}
 SET e:{label}
 """
 
 
-def merge_entities(entity_type: str) -> str:
-    """MERGE entities of one type as `:Entity:<type>`; aliases are unioned, never duplicated."""
+def create_entities(entity_type: str, rows: str = "rows") -> str:
+    """Create the entities of these ids that do not exist yet, as `:Entity:<type>`.
+
+    Not `MERGE (e:Entity:<type> {id})`: ArcadeDB plans a two-label pattern as a scan of the
+    type (0.2 ms/row at 1k entities, 2 ms/row at 48k) and uses the Entity.id index only for a
+    one-label pattern, which is what the lookup here is.
+    """
     label = quote(domain_name(entity_type))
     return f"""
+UNWIND ${identifier(rows)} AS row
+OPTIONAL MATCH (x:Entity {{id: row.id}})
+WITH row, x WHERE x IS NULL
+CREATE (:Entity:{label} {{id: row.id, name: row.name, type: row.type,
+                          aliases: row.aliases, merges: row.merges}})
+"""
+
+
+# Properties of existing entities; aliases/merges are unioned, never duplicated.
+SET_ENTITIES = """
 UNWIND $rows AS row
-MERGE (e:Entity:{label} {{id: row.id}})
+MATCH (e:Entity {id: row.id})
 SET e.name = row.name, e.type = row.type,
     e.aliases = coalesce(e.aliases, []) +
                 [a IN row.aliases WHERE NOT a IN coalesce(e.aliases, [])],
@@ -110,11 +144,11 @@ SET e.name = row.name, e.type = row.type,
 """
 
 
-def merge_relations(rel_type: str) -> str:
+def merge_relations(rel_type: str, rows: str = "rows") -> str:
     """MERGE domain relationships of one type; source_chunks is a set, confidence the max."""
     rel = quote(domain_name(rel_type))
     return f"""
-UNWIND $rows AS row
+UNWIND ${identifier(rows)} AS row
 MATCH (a:Entity {{id: row.source_id}})
 MATCH (b:Entity {{id: row.target_id}})
 MERGE (a)-[r:{rel}]->(b)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from kgrag.errors import GraphStoreError, ServiceUnavailableError
 from kgrag.store import cypher as q
 from kgrag.store.arcadedb import EmbeddedArcadeDB
-from kgrag.store.write_plan import unique, write_plan
+from kgrag.store.write_plan import entity_changes, unique, write_plan
 from kgrag.types import Chunk, Document, Edge, Entity, Evidence, ResolvedGraph, Triple
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,26 @@ class Neo4jGraphStore:
         for batch in _batches(rows, self.write_batch):
             self._write(query, rows=batch)
 
+    def _write_typed(
+        self, builder: Callable[[str, str], str], by_type: dict[str, list[dict[str, Any]]]
+    ) -> None:
+        """Write rows per label/type with `builder(type, parameter)`, several types chained
+        into one statement (`cypher.chain`) of at most `write_batch` rows."""
+        parts: list[str] = []
+        params: dict[str, list[dict[str, Any]]] = {}
+        size = 0
+        for name, rows in by_type.items():
+            for batch in _batches(rows, self.write_batch):
+                if parts and size + len(batch) > self.write_batch:
+                    self._write(q.chain(parts), **params)
+                    parts, params, size = [], {}, 0
+                param = f"rows{len(parts)}"
+                parts.append(builder(name, param))
+                params[param] = batch
+                size += len(batch)
+        if parts:
+            self._write(q.chain(parts), **params)
+
     def _repeat(self, query: str, **params: Any) -> None:
         """Run a batched (`LIMIT $batch`) write until it touches nothing."""
         while True:
@@ -166,13 +186,9 @@ class Neo4jGraphStore:
             if stored and stored != {c.id for c in chunks}:
                 self.delete_document(doc.id)  # re-chunked: drop the old version first
             self._write_rows(q.MERGE_PAGES, plan["pages"])
+            self._write_entities(plan["entities"])
             self._write_rows(q.MERGE_CHUNKS, plan["chunks"])
-            for etype, rows in plan["entities"].items():
-                self._write_rows(q.add_entity_label(etype), rows)
-                self._write_rows(q.merge_entities(etype), rows)
-            self._write_rows(q.MERGE_MENTIONS, plan["mentions"])
-            for rtype, rows in plan["relations"].items():
-                self._write_rows(q.merge_relations(rtype), rows)
+            self._write_typed(q.merge_relations, plan["relations"])
             self._write(q.MERGE_DOCUMENT, **plan["document"])
         except BaseException:
             log.warning("writing document %s failed; removing what was written", doc.id)
@@ -181,6 +197,16 @@ class Neo4jGraphStore:
             except Exception:
                 log.exception("cleanup of document %s failed", doc.id)
             raise
+
+    def _write_entities(self, by_type: dict[str, list[dict[str, Any]]]) -> None:
+        """Create the missing entities, label and update the changed ones; one indexed read
+        of the stored state first, so unchanged entities cost no write."""
+        ids = [r["id"] for rows in by_type.values() for r in rows]
+        stored = {r["id"]: r for r in self.run_read(q.ENTITIES_BY_ID, {"ids": ids})}
+        changes = {etype: entity_changes(rows, stored) for etype, rows in by_type.items()}
+        self._write_typed(q.add_entity_label, {t: c[1] for t, c in changes.items()})
+        self._write_typed(q.create_entities, {t: c[0] for t, c in changes.items()})
+        self._write_rows(q.SET_ENTITIES, [row for c in changes.values() for row in c[2]])
 
     def delete_document(self, document_id: str) -> None:
         self._delete(document_id, [])

@@ -35,12 +35,12 @@ def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict
                 "merges": unique(base.merges + e.merges),
             }
         )
-    mentions = []
+    mentions: dict[str, list[str]] = {c.id: [] for c in chunks}
     for e in entities.values():
         for cid in e.chunk_ids:
             if cid not in chunk_ids:
                 raise ValueError(f"entity {e.id} cites chunk {cid} not in document {doc.id}")
-            mentions.append({"chunk_id": cid, "entity_id": e.id})
+            mentions[cid].append(e.id)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for e in entities.values():
         by_type.setdefault(e.type, []).append(
@@ -78,9 +78,11 @@ def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict
             }
             for p in sorted(doc.pages, key=lambda p: p.number)
         ],
-        "chunks": [{**c.model_dump(), "page_id": f"{doc.id}:p{c.page}"} for c in chunks],
+        "chunks": [
+            {**c.model_dump(), "page_id": f"{doc.id}:p{c.page}", "entity_ids": mentions[c.id]}
+            for c in chunks
+        ],
         "entities": by_type,
-        "mentions": mentions,
         "relations": rel_rows,
         "document": {
             "id": doc.id,
@@ -90,3 +92,27 @@ def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict
             "pages": len(doc.pages),
         },
     }
+
+
+def entity_changes(
+    rows: list[dict[str, Any]], stored: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split entity rows of one type by what writing them changes, given the stored state
+    (`cypher.ENTITIES_BY_ID` rows by id): (to create, to label, to update). Rows already
+    stored as written are in none of them."""
+    create, label, update = [], [], []
+    for row in rows:
+        old = stored.get(row["id"])
+        if old is None:
+            create.append(row)
+            continue
+        if row["type"] not in old["labels"]:
+            label.append(row)
+        if (
+            old["name"] != row["name"]
+            or old["type"] != row["type"]
+            or not set(row["aliases"]) <= set(old["aliases"] or [])
+            or not set(row["merges"]) <= set(old["merges"] or [])
+        ):
+            update.append(row)
+    return create, label, update

@@ -203,12 +203,69 @@ def test_shared_entity_is_one_node_and_delete_is_exact(store: Neo4jGraphStore) -
     assert store.counts() == EMPTY
 
 
+DUPLICATE_ENTITIES = """MATCH (e:Entity) WITH e.id AS id, count(e) AS n WHERE n > 1
+                        RETURN id, n"""
+DUPLICATE_RELATIONSHIPS = """MATCH (a:Entity)-[r]->(b:Entity)
+                             WITH a.id AS a, type(r) AS t, b.id AS b, count(r) AS n WHERE n > 1
+                             RETURN a, t, b, n"""
+DUPLICATE_MENTIONS = """MATCH (c:Chunk)-[m:MENTIONS]->(e:Entity)
+                        WITH c.id AS c, e.id AS e, count(m) AS n WHERE n > 1 RETURN c, e, n"""
+
+
+def test_rewrites_with_shared_entities_add_nothing(store: Neo4jGraphStore) -> None:
+    both = {
+        "documents": 2,
+        "pages": 3,
+        "chunks": 4,
+        "entities": 4,
+        "relationships": 3,
+        "mentions": 9,
+    }
+    for doc, chunks, graph in [(D1, C1, G1), (D2, C2, G2), (D1, C1, G1), (D2, C2, G2)]:
+        store.write_document(doc, chunks, graph)
+        assert store.run_read(DUPLICATE_ENTITIES) == []
+        assert store.run_read(DUPLICATE_RELATIONSHIPS) == []
+        assert store.run_read(DUPLICATE_MENTIONS) == []
+    assert store.counts() == both
+    rel = store.run_read(REL, {"a": "ann", "b": "acme"})
+    assert rel == [
+        {
+            "type": "WORKS_AT",
+            "chunks": ["doc1:p1:0", "doc1:p1:19", "doc2:p1:0"],
+            "confidence": 0.9,
+        }
+    ]
+    ents = {e.id: e for e in store.entities()}
+    assert ents["acme"].chunk_ids == ["doc1:p1:0", "doc1:p1:19", "doc1:p2:0", "doc2:p1:0"]
+    assert ents["acme"].aliases == ["ACME", "Acme Corp"]
+    assert ents["ann"].chunk_ids == ["doc1:p1:0", "doc1:p1:19", "doc2:p1:0"]
+    labels = store.run_read("MATCH (e:Entity) RETURN e.id AS id, labels(e) AS labels")
+    assert {r["id"]: sorted(r["labels"]) for r in labels} == {
+        "acme": ["Entity", "Organization"],
+        "ann": ["Entity", "Person"],
+        "berlin": ["City", "Entity"],
+        "bob": ["Entity", "Person"],
+    }
+    store.delete_document("doc2")
+    assert store.counts() == D1_COUNTS
+    assert store.run_read(REL, {"a": "ann", "b": "acme"})[0]["chunks"] == [
+        "doc1:p1:0",
+        "doc1:p1:19",
+    ]
+
+
+def test_chunks_without_mentions_are_written(store: Neo4jGraphStore) -> None:
+    store.write_document(D1, C1, ResolvedGraph())
+    assert store.counts() == {**D1_COUNTS, "entities": 0, "relationships": 0, "mentions": 0}
+    assert [p["chunks"] for p in store.document("doc1")["page_list"]] == [2, 1]
+
+
 def test_failed_write_removes_what_it_wrote(
     store: Neo4jGraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.write_document(D2, C2, G2)
     before = store.counts()
-    monkeypatch.setattr(cypher, "merge_relations", lambda rtype: "THIS IS NOT CYPHER")
+    monkeypatch.setattr(cypher, "merge_relations", lambda *args: "THIS IS NOT CYPHER")
     with pytest.raises(Exception) as err:
         store.write_document(D1, C1, G1)
     assert not isinstance(err.value, ServiceUnavailableError)

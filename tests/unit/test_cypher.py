@@ -26,19 +26,19 @@ def test_invalid_identifiers_raise(name: object) -> None:
 def test_lexical_names_are_reserved_for_domain_types(name: str) -> None:
     assert cypher.quote(name) == f"`{name}`"
     with pytest.raises(ValueError, match="reserved"):
-        cypher.merge_entities(name)
+        cypher.create_entities(name)
 
 
 def test_builders_embed_only_the_quoted_name() -> None:
-    ent = cypher.merge_entities("Person")
-    assert "MERGE (e:Entity:`Person` {id: row.id})" in ent
+    ent = cypher.create_entities("Person")
+    assert "CREATE (:Entity:`Person` {id: row.id," in ent
     assert "SET e:`Person`" in cypher.add_entity_label("Person")
     rel = cypher.merge_relations("WORKS_AT")
     assert "MERGE (a)-[r:`WORKS_AT`]->(b)" in rel
     with pytest.raises(ValueError):
         cypher.merge_relations("WORKS_AT]->(b) DETACH DELETE b //")
     with pytest.raises(ValueError):
-        cypher.merge_entities("Person SET e.x = 1")
+        cypher.create_entities("Person SET e.x = 1")
 
 
 def test_all_statements_are_parameterised() -> None:
@@ -47,9 +47,20 @@ def test_all_statements_are_parameterised() -> None:
     flat = [s for s in statements if isinstance(s, str)]
     flat += list(cypher.SCHEMA) + list(cypher.COUNTS.values())
     flat += [
-        cypher.merge_entities("Person"),
+        cypher.create_entities("Person"),
         cypher.merge_relations("WORKS_AT"),
         cypher.add_entity_label("Person"),
     ]
     for stmt in flat:
         assert "'" not in stmt and '"' not in stmt, stmt
+
+
+def test_chained_builders_read_their_own_parameter() -> None:
+    stmt = cypher.chain(
+        [cypher.create_entities("Person", "rows0"), cypher.merge_relations("WORKS_AT", "rows1")]
+    )
+    assert stmt.count("WITH count(*) AS done") == 1
+    assert "UNWIND $rows0 AS row" in stmt and "UNWIND $rows1 AS row" in stmt
+    assert "$rows " not in stmt
+    with pytest.raises(ValueError):
+        cypher.add_entity_label("Person", "rows AS row DETACH DELETE e //")
