@@ -19,6 +19,7 @@ import argparse
 import json
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import json_repair
 from kgrag.errors import LLMOutputError
 from kgrag.eval.datasets import load_passages
 from kgrag.ingest.chunking import chunk_document
-from kgrag.ingest.extract import GraphExtractor
+from kgrag.ingest.extract import GraphExtractor, extraction_budget
 from kgrag.ingest.read import read_document, read_limits
 from kgrag.llm.local_server import LocalLLMServer
 from kgrag.llm.openai_compat import make_chat_model
@@ -37,6 +38,11 @@ from kgrag.schema import GraphSchema
 from kgrag.settings import REPO_ROOT, Settings
 from kgrag.types import Chunk, ExtractedGraph
 
+HEAD = (
+    f"{'chunk':>5} {'chars':>5} {'call':>4} {'prompt':>6} {'cached':>6} {'pp_ms':>6} "
+    f"{'compl':>5} {'gen_s':>6} {'finish':>6} {'nodes':>5} {'dupN':>4} {'rels':>4} "
+    f"{'dupR':>4} {'wall_s':>6} {'kept N/R':>8}"
+)
 CORPUS = REPO_ROOT.parent / "shared" / "data" / "musique-100" / "corpus.json"
 
 
@@ -111,12 +117,18 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=6)
     parser.add_argument("--offset", type=int, default=0, help="first passage of the corpus")
     parser.add_argument("--threads", type=int, default=2, help="llama-server threads")
+    parser.add_argument("--max-tokens", type=int, help="extraction_max_tokens (default: unset)")
     parser.add_argument("--save", type=Path, help="write per-chunk calls and facts as JSON")
     parser.add_argument("--compare", type=Path, help="a --save file: facts kept vs that run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kgrag-bench-") as tmp:
-        settings = Settings(data_dir=Path(tmp), llm_cache=False, llm_threads=args.threads)
+        settings = Settings(
+            data_dir=Path(tmp),
+            llm_cache=False,
+            llm_threads=args.threads,
+            extraction_max_tokens=args.max_tokens,
+        )
         chunks = load_chunks(settings, args.corpus, args.offset, args.passages)
         prompts = Prompts.load(settings.prompts_dir)
         schema = GraphSchema.from_file(settings.schema_path)
@@ -125,14 +137,19 @@ def main() -> None:
             model = make_chat_model(
                 settings, base_url, prompts=prompts, cache=False, http_client=recorder.client
             )
-            extractor = GraphExtractor(model, schema, prompts)
-            results = [run_chunk(extractor, recorder, chunk) for chunk in chunks]
-    print_table(results)
+            budget = partial(extraction_budget, settings)
+            extractor = GraphExtractor(model, schema, prompts, budget=budget)
+            budgets = sorted({budget(c) for c in chunks})
+            print(f"{len(chunks)} chunks, extraction budgets {budgets} tokens\n{HEAD}", flush=True)
+            results = []
+            for i, chunk in enumerate(chunks):
+                results.append(run_chunk(extractor, recorder, chunk))
+                print_rows(i, results[-1])
+                if args.save:  # after each chunk: a long run stopped early keeps its rows
+                    args.save.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print_summary(results)
     if args.compare:
         print_comparison(results, json.loads(args.compare.read_text(encoding="utf-8")))
-    if args.save:
-        args.save.write_text(json.dumps(results, indent=1), encoding="utf-8")
-        print(f"saved {args.save}")
 
 
 def run_chunk(extractor: GraphExtractor, recorder: Recorder, chunk: Chunk) -> dict[str, Any]:
@@ -148,32 +165,30 @@ def run_chunk(extractor: GraphExtractor, recorder: Recorder, chunk: Chunk) -> di
         "chars": len(chunk.text),
         "wall_s": time.perf_counter() - start,
         "calls": [call_row(body) for body in recorder.bodies],
-        "cut": bool(getattr(graph, "cut", False)),
+        "cut": graph.cut,
         "facts": facts(graph),
         "error": error,
     }
 
 
-def print_table(results: list[dict[str, Any]]) -> None:
-    head = (
-        f"{'chunk':>5} {'chars':>5} {'call':>4} {'prompt':>6} {'cached':>6} {'pp_ms':>6} "
-        f"{'compl':>5} {'gen_s':>6} {'finish':>6} {'nodes':>5} {'dupN':>4} {'rels':>4} "
-        f"{'dupR':>4} {'wall_s':>6} {'kept N/R':>8}"
-    )
-    print(head)
-    for i, res in enumerate(results):
-        for j, c in enumerate(res["calls"]):
-            last = j == len(res["calls"]) - 1
-            kept = f"{len(res['facts']['nodes'])}/{len(res['facts']['rels'])}" if last else ""
-            wall = f"{res['wall_s']:.1f}" if last else ""
-            print(
-                f"{i:>5} {res['chars']:>5} {j:>4} {c['prompt_tokens']:>6} {c['cached_tokens']:>6} "
-                f"{c['prompt_ms']:>6.0f} {c['completion_tokens']:>5} {c['gen_s']:>6.1f} "
-                f"{c['finish']:>6} {c['raw_nodes']:>5} {c['dup_nodes']:>4} {c['raw_rels']:>4} "
-                f"{c['dup_rels']:>4} {wall:>6} {kept:>8}"
-            )
-        if res["error"]:
-            print(f"      error: {res['error']}")
+def print_rows(i: int, res: dict[str, Any]) -> None:
+    """One line per LLM call of chunk `i`; wall seconds and kept facts on its last call."""
+    for j, c in enumerate(res["calls"]):
+        last = j == len(res["calls"]) - 1
+        kept = f"{len(res['facts']['nodes'])}/{len(res['facts']['rels'])}" if last else ""
+        wall = f"{res['wall_s']:.1f}" if last else ""
+        print(
+            f"{i:>5} {res['chars']:>5} {j:>4} {c['prompt_tokens']:>6} {c['cached_tokens']:>6} "
+            f"{c['prompt_ms']:>6.0f} {c['completion_tokens']:>5} {c['gen_s']:>6.1f} "
+            f"{c['finish']:>6} {c['raw_nodes']:>5} {c['dup_nodes']:>4} {c['raw_rels']:>4} "
+            f"{c['dup_rels']:>4} {wall:>6} {kept:>8}",
+            flush=True,
+        )
+    if res["error"]:
+        print(f"      error: {res['error']}", flush=True)
+
+
+def print_summary(results: list[dict[str, Any]]) -> None:
     calls = [c for r in results for c in r["calls"]]
     n = max(1, len(results))
     print(

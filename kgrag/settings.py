@@ -104,8 +104,8 @@ class Settings(BaseSettings):
         ge=64,
         description="Output budget of one extraction call (tokens). A small model sometimes "
         "repeats nodes/relationships until the budget ends; a cut output keeps its complete "
-        "items (IngestResult.cut_outputs counts them). Unset: chunk_size // 2 + 256 (656 at "
-        "chunk_size 800), at most llm_max_tokens.",
+        "items (IngestResult.cut_outputs counts them). Unset: per chunk, its characters + 256 "
+        "rounded up to 64 (1088 for an 800-char chunk), at most llm_max_tokens.",
     )
     llm_temperature: float = 0.0
     llm_start_timeout_s: float = 120.0

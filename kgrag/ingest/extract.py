@@ -15,6 +15,7 @@ in prune.py.
 from __future__ import annotations
 
 import json
+import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,23 +48,26 @@ with warnings.catch_warnings():  # langchain-experimental announces its sunset o
 
 PARSE_FAILURES = (ValidationError, json.JSONDecodeError)
 OUTPUT_LISTS = ("nodes", "relationships")
+BUDGET_BASE = 256  # output tokens on top of one per chunk character
+BUDGET_STEP = 64  # budgets are rounded up to this: few distinct chat models
 
 
-def extraction_budget(settings: Settings) -> int:
-    """`extraction_max_tokens`, else chunk_size // 2 + 256 (in characters), at most
-    llm_max_tokens."""
+def extraction_budget(settings: Settings, chunk: Chunk) -> int:
+    """The output budget for one chunk: `extraction_max_tokens`, else the chunk's characters
+    + 256, rounded up to 64 and at most llm_max_tokens (a dense passage's JSON, as the local
+    model indents it, takes about one token per character)."""
     if settings.extraction_max_tokens is not None:
         return settings.extraction_max_tokens
-    chars = settings.chunk_size * (4 if settings.chunk_unit == "tokens" else 1)
-    return min(chars // 2 + 256, settings.llm_max_tokens)
+    tokens = -(-(len(chunk.text) + BUDGET_BASE) // BUDGET_STEP) * BUDGET_STEP
+    return min(tokens, settings.llm_max_tokens)
 
 
 class GraphExtractor:
     """Runs LLMGraphTransformer over chunks, up to `concurrency` requests at once.
 
     With a schema, the LLM is told its types and patterns; with `schema=None` (schema
-    discovery) it names types itself and the allowed lists stay empty. `max_tokens` is the
-    output budget of each call (default: the chat model's).
+    discovery) it names types itself and the allowed lists stay empty. `budget(chunk)` is the
+    output budget (max_tokens) of that chunk's call (default: the chat model's).
     """
 
     def __init__(
@@ -72,11 +76,12 @@ class GraphExtractor:
         schema: GraphSchema | None,
         prompts: Prompts,
         *,
-        max_tokens: int | None = None,
+        budget: Callable[[Chunk], int] | None = None,
     ) -> None:
-        if max_tokens is not None:
-            llm = llm.model_copy(update={"max_tokens": max_tokens})
         self.llm = llm
+        self.budget = budget
+        self._budgeted: dict[int, tuple[BaseChatModel, LLMGraphTransformer]] = {}
+        self._lock = threading.Lock()
         self.quote = prompts.quote  # the chunk is data between the prompt's delimiters
         schema_text = schema.to_prompt() if schema else prompts.raw("discover_schema")
         self.prompt = ChatPromptTemplate.from_messages(
@@ -87,13 +92,8 @@ class GraphExtractor:
         )
         nodes = schema.node_labels if schema else []
         patterns = list(schema.patterns) if schema else []
-        self.transformer = LLMGraphTransformer(
-            llm=llm,
-            allowed_nodes=nodes,
-            allowed_relationships=patterns,
-            prompt=self.prompt,
-            strict_mode=False,  # strictness lives in prune.py, which reports what it drops
-        )
+        self.allowed = (nodes, patterns)
+        self.transformer = self._transformer(llm)
         # The output model the transformer asks for, to validate a repaired answer against.
         self.output_model = create_simple_model(
             nodes,
@@ -102,25 +102,47 @@ class GraphExtractor:
             relationship_type=validate_and_get_relationship_type(patterns, nodes),
         )
 
+    def _transformer(self, llm: BaseChatModel) -> LLMGraphTransformer:
+        nodes, patterns = self.allowed
+        return LLMGraphTransformer(
+            llm=llm,
+            allowed_nodes=nodes,
+            allowed_relationships=patterns,
+            prompt=self.prompt,
+            strict_mode=False,  # strictness lives in prune.py, which reports what it drops
+        )
+
+    def _for(self, chunk: Chunk) -> tuple[BaseChatModel, LLMGraphTransformer]:
+        """The chat model and transformer with this chunk's output budget."""
+        if self.budget is None:
+            return self.llm, self.transformer
+        tokens = self.budget(chunk)
+        with self._lock:
+            if tokens not in self._budgeted:
+                llm = self.llm.model_copy(update={"max_tokens": tokens})
+                self._budgeted[tokens] = (llm, self._transformer(llm))
+            return self._budgeted[tokens]
+
     def extract(self, chunk: Chunk, config: RunnableConfig | None = None) -> ExtractedGraph:
         """One chunk's graph; `config` reaches the LLM calls (callbacks: token accounting)."""
-        endpoint = endpoint_of(self.llm)
+        llm, transformer = self._for(chunk)
+        endpoint = endpoint_of(llm)
         if RESPONSE_FORMATS.current(endpoint) != "json_schema":
-            return self._ask_structured(chunk, config, reasked=False)
+            return self._ask_structured(llm, chunk, config, reasked=False)
         try:
-            graph_doc = self.transformer.process_response(
+            graph_doc = transformer.process_response(
                 LCDocument(page_content=self.quote(chunk.text)), config=config
             )
         except openai.LengthFinishReasonError as exc:  # cut at the budget: keep what is complete
             return self._salvage(chunk.id, exc.completion.choices[0].message.content or "")
         except PARSE_FAILURES:
-            return self._ask_structured(chunk, config, reasked=True)
+            return self._ask_structured(llm, chunk, config, reasked=True)
         except openai.APIConnectionError as exc:
             raise ServiceUnavailableError("LLM", f"{exc} (while extracting {chunk.id})") from exc
         except openai.APIStatusError as exc:
             if RESPONSE_FORMATS.step_down(endpoint, "json_schema", exc) is None:
-                raise llm_error(self.llm, exc) from exc
-            return self._ask_structured(chunk, config, reasked=False)
+                raise llm_error(llm, exc) from exc
+            return self._ask_structured(llm, chunk, config, reasked=False)
         return _from_transformer(chunk.id, graph_doc.nodes, graph_doc.relationships)
 
     def _salvage(self, chunk_id: str, raw: str) -> ExtractedGraph:
@@ -142,14 +164,14 @@ class GraphExtractor:
             raise LLMOutputError(f"an item of the cut output is invalid: {exc}") from exc
 
     def _ask_structured(
-        self, chunk: Chunk, config: RunnableConfig | None, *, reasked: bool
+        self, llm: BaseChatModel, chunk: Chunk, config: RunnableConfig | None, *, reasked: bool
     ) -> ExtractedGraph:
         """The same prompt and output model through `invoke_structured`, which repairs the raw
         text; `reasked` (after a parse failure) counts the chunk as repaired."""
         messages = self.prompt.format_messages(input=self.quote(chunk.text))
         try:
             result = invoke_structured(
-                self.llm,
+                llm,
                 messages,
                 self.output_model,
                 config=config,

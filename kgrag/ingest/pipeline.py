@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
@@ -274,7 +275,7 @@ class IngestPipeline:
                 self.rt.chat_model,
                 self.rt.schema,
                 self.rt.prompts,
-                max_tokens=extraction_budget(self.rt.settings),
+                budget=partial(extraction_budget, self.rt.settings),
             )
         return self._extractor
 

@@ -11,6 +11,7 @@ import itertools
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -212,7 +213,7 @@ def run_discovery(
         raise ConfigError(f"no readable text in the given paths: nothing to discover from{reasons}")
     picked = sample_chunks(chunks, sample, seed)
     extractor = GraphExtractor(
-        rt.chat_model, None, rt.prompts, max_tokens=extraction_budget(rt.settings)
+        rt.chat_model, None, rt.prompts, budget=partial(extraction_budget, rt.settings)
     )
     done = 0
 

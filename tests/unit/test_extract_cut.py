@@ -46,7 +46,7 @@ def test_budget_is_the_request_max_tokens_and_a_cut_call_counts_its_tokens():
     llm = ScriptedOpenAI([Reply(content=cut["raw"], finish_reason="length", usage=(900, 300))])
     RESPONSE_FORMATS.configure(llm.base_url, "json_schema", PROMPTS)
     usage = LLMUsage()
-    extractor = GraphExtractor(llm.chat_model(), SCHEMA, PROMPTS, max_tokens=300)
+    extractor = GraphExtractor(llm.chat_model(), SCHEMA, PROMPTS, budget=lambda _: 300)
     graph = extractor.extract(CHUNK, config={"callbacks": [usage]})
     request = llm.requests[0]
     assert request.get("max_completion_tokens", request.get("max_tokens")) == 300
@@ -60,17 +60,28 @@ def test_budget_is_the_request_max_tokens_and_a_cut_call_counts_its_tokens():
 
 
 @pytest.mark.parametrize(
-    ("overrides", "budget"),
+    ("overrides", "chars", "budget"),
     [
-        ({}, 800 // 2 + 256),
-        ({"chunk_size": 2000}, 1256),
-        ({"chunk_size": 4000}, 1536),  # at most llm_max_tokens
-        ({"chunk_size": 200, "chunk_unit": "tokens", "chunk_overlap": 20}, 200 * 4 // 2 + 256),
-        ({"extraction_max_tokens": 128}, 128),
+        ({}, 428, 704),  # 428 + 256, rounded up to 64
+        ({}, 800, 1088),
+        ({}, 1400, 1536),  # at most llm_max_tokens
+        ({"extraction_max_tokens": 128}, 800, 128),
     ],
 )
-def test_extraction_budget(overrides, budget):
-    assert extraction_budget(Settings(**overrides)) == budget
+def test_extraction_budget(overrides, chars, budget):
+    chunk = CHUNK.model_copy(update={"text": "x" * chars})
+    assert extraction_budget(Settings(**overrides), chunk) == budget
+
+
+def test_each_chunk_is_asked_with_its_own_budget():
+    graph = next(c for c in CASES if c["name"] == "complete output unchanged")["raw"]
+    llm = ScriptedOpenAI([graph, graph, graph])
+    RESPONSE_FORMATS.configure(llm.base_url, "json_schema", PROMPTS)
+    extractor = GraphExtractor(llm.chat_model(), SCHEMA, PROMPTS, budget=lambda c: len(c.text))
+    for text in ("a" * 100, "b" * 300, "c" * 100):
+        extractor.extract(CHUNK.model_copy(update={"text": text}))
+    asked = [r.get("max_completion_tokens", r.get("max_tokens")) for r in llm.requests]
+    assert asked == [100, 300, 100]
 
 
 @pytest.mark.parametrize(
