@@ -3,10 +3,12 @@
     python benchmarks/extraction_cost.py                       # 6 MuSiQue passages, 2 threads
     python benchmarks/extraction_cost.py --passages 8 --offset 20 --threads 1 --save run.json
     python benchmarks/extraction_cost.py --compare run.json    # facts kept vs an earlier run
+    python benchmarks/extraction_cost.py --max-tokens 1536     # a fixed extraction budget
 
 Reads passages from the MuSiQue dev corpus, makes each a Markdown document as `kgrag eval` does
 (read + chunk with the default settings), starts the local llama-server on a fresh data dir
-with the response cache off, and extracts the chunks one at a time with kgrag's GraphExtractor.
+with the response cache off, and extracts the chunks one at a time with kgrag's GraphExtractor
+within the per-chunk budget (`extraction_max_tokens`; `--max-tokens` fixes it).
 Per LLM call (a chunk that is re-asked has two): prompt tokens and how many of them the server
 took from its prompt cache, prompt-processing ms, completion tokens, generation seconds (the
 server's own `timings`), finish_reason, nodes/relationships in the raw output and how many of
