@@ -106,6 +106,14 @@ class Settings(BaseSettings):
         "tensor_parallel_size, gpu_memory_utilization (max_model_len defaults to llm_context).",
     )
     llm_max_tokens: int = Field(1536, ge=64)
+    extraction_max_tokens: int | None = Field(
+        None,
+        ge=64,
+        description="Output budget of one extraction call (tokens). A small model sometimes "
+        "repeats nodes/relationships until the budget ends; a cut output keeps its complete "
+        "items (IngestResult.cut_outputs counts them). Unset: per chunk, its characters + 256 "
+        "rounded up to 64 (1088 for an 800-char chunk), at most llm_max_tokens.",
+    )
     llm_temperature: float = 0.0
     llm_start_timeout_s: float = 120.0
     llm_cache: bool = Field(True, description="Cache LLM responses by (model, prompt) in data_dir.")

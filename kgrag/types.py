@@ -53,6 +53,7 @@ class ExtractedGraph(BaseModel):
     nodes: list[ExtractedNode] = []
     relationships: list[ExtractedRelationship] = []
     repaired: bool = False  # the LLM output needed json-repair
+    cut: bool = False  # the output hit the extraction budget; its complete items were kept
 
 
 class DropReason(StrEnum):
@@ -221,6 +222,7 @@ class IngestResult(BaseModel):
     entities: int = 0
     relationships: int = 0
     repaired_outputs: int = 0
+    cut_outputs: int = 0  # extraction outputs cut at extraction_max_tokens (complete items kept)
     # LLM accounting (kgrag/llm/usage.py): calls sent to the server, failed ones included;
     # response-cache hits apart (no request, no tokens); tokens from the server's `usage`
     llm_calls: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,7 +28,7 @@ from kgrag.ingest.batch import (
     read_file,
 )
 from kgrag.ingest.chunking import chunk_document
-from kgrag.ingest.extract import GraphExtractor
+from kgrag.ingest.extract import GraphExtractor, extraction_budget
 from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
@@ -313,6 +314,7 @@ class IngestPipeline:
             entities=len(extraction.graph.entities),
             relationships=len(extraction.graph.relations),
             repaired_outputs=extraction.repaired_outputs,
+            cut_outputs=extraction.cut_outputs,
             **job.usage.counts(),
             prune=extraction.report,
             timings_s={k: round(v, 3) for k, v in timings.items()},
@@ -332,6 +334,7 @@ class IngestPipeline:
             graph=graph,
             report=report,
             repaired_outputs=sum(g.repaired for g in extracted),
+            cut_outputs=sum(g.cut for g in extracted),
             schema_fingerprint=self.rt.schema.fingerprint,
         )
 
@@ -349,7 +352,12 @@ class IngestPipeline:
     @property
     def extractor(self) -> GraphExtractor:
         if self._extractor is None:
-            self._extractor = GraphExtractor(self.rt.chat_model, self.rt.schema, self.rt.prompts)
+            self._extractor = GraphExtractor(
+                self.rt.chat_model,
+                self.rt.schema,
+                self.rt.prompts,
+                budget=partial(extraction_budget, self.rt.settings),
+            )
         return self._extractor
 
     def _index(self, document_id: str, chunks: list[Chunk]) -> None:

@@ -39,6 +39,7 @@ class Extraction(BaseModel):
     graph: ResolvedGraph
     report: PruneReport
     repaired_outputs: int = 0
+    cut_outputs: int = 0
     schema_fingerprint: str  # reused only under the same schema
 
 

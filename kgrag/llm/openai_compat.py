@@ -45,13 +45,15 @@ def make_chat_model(
     json_mode: bool = False,
     temperature: float | None = None,
     cache: bool | None = None,
+    http_client: httpx.Client | None = None,
 ) -> ChatOpenAI:
     """A ChatOpenAI on `base_url` (ending in /v1) with kgrag's model, limits and response cache.
 
     `json_mode` asks for `response_format: json_object`; for a schema use
     `kgrag.llm.structured.invoke_structured`, which starts at `settings.llm_response_format`
     and, below json_schema, spells the schema out with `prompts` (default: loaded from
-    `settings.prompts_dir`). `cache` overrides `settings.llm_cache`.
+    `settings.prompts_dir`). `cache` overrides `settings.llm_cache`; `http_client` replaces the
+    openai client's transport (benchmarks record raw responses with its event hooks).
     """
     if prompts is None:
         prompts = Prompts.load(settings.prompts_dir)
@@ -72,6 +74,7 @@ def make_chat_model(
         use_responses_api=False,
         cache=response_cache(settings.data_dir) if use_cache else False,
         callbacks=[LLM_METRICS],
+        http_client=http_client,
     )
 
 

@@ -9,6 +9,7 @@ with json_repair and validated with pydantic before giving up.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -45,13 +46,17 @@ def invoke_structured(
     schema: type[T],
     *,
     config: RunnableConfig | None = None,
+    on_cut: Callable[[str], T] | None = None,
 ) -> StructuredResult[T]:
     """Ask for `schema` as JSON; validate, else repair and validate, else raise LLMOutputError.
 
     Connection failures and 5xx raise ServiceUnavailableError("LLM", ...). `config` reaches the
-    model call (callbacks such as per-document token accounting).
+    model call (callbacks such as per-document token accounting). `on_cut` builds the value from
+    an output cut at max_tokens instead of the repair (which completes a cut string).
     """
     raw, finish_reason = _call(chat_model, messages, schema, config)
+    if finish_reason == "length" and on_cut is not None:
+        return StructuredResult(on_cut(raw), repaired=False, raw=raw, truncated=True)
     try:
         return StructuredResult(schema.model_validate_json(raw), repaired=False, raw=raw)
     except ValidationError:

@@ -58,8 +58,14 @@ class LLMUsage(BaseCallbackHandler):
                 self.unreported_calls += 1
 
     def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        """A failed call; one the openai client refused as cut at max_tokens still has usage."""
+        completion = getattr(error, "completion", None)  # openai.LengthFinishReasonError
+        usage = getattr(completion, "usage", None)
         with self._lock:
             self.llm_calls += 1
+            if usage is not None:
+                self.prompt_tokens += _count(usage.prompt_tokens)
+                self.completion_tokens += _count(usage.completion_tokens)
 
     def counts(self) -> dict[str, int]:
         """The totals, named as in `IngestResult`."""

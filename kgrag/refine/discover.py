@@ -11,6 +11,7 @@ import itertools
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from kgrag.errors import ConfigError
-from kgrag.ingest.extract import GraphExtractor
+from kgrag.ingest.extract import GraphExtractor, extraction_budget
 from kgrag.ingest.pipeline import IngestPipeline, expand_paths
 from kgrag.runtime import Runtime
 from kgrag.type_names import node_type_key, relationship_key, upper_snake, words
@@ -211,7 +212,9 @@ def run_discovery(
         reasons = "".join(f"\n  - {f.source}: {f.error}" for f in failed)
         raise ConfigError(f"no readable text in the given paths: nothing to discover from{reasons}")
     picked = sample_chunks(chunks, sample, seed)
-    extractor = GraphExtractor(rt.chat_model, None, rt.prompts)
+    extractor = GraphExtractor(
+        rt.chat_model, None, rt.prompts, budget=partial(extraction_budget, rt.settings)
+    )
     done = 0
 
     def on_done(_: Chunk) -> None:

@@ -15,8 +15,8 @@ _hosts = itertools.count()
 
 @dataclass
 class Reply:
-    """One scripted answer: a chat completion with `usage`, an HTTP error with `error` as its
-    message (`status` >= 400), or a read timeout."""
+    """One scripted answer: a chat completion with `usage` and `finish_reason`, an HTTP error
+    with `error` as its message (`status` >= 400), or a read timeout."""
 
     content: str = ""
     status: int = 200
@@ -24,6 +24,7 @@ class Reply:
     usage: tuple[int, int] = (1, 1)  # prompt_tokens, completion_tokens
     headers: dict[str, str] = field(default_factory=dict)
     timeout: bool = False
+    finish_reason: str = "stop"  # "length": the output was cut at max_tokens
 
 
 class ScriptedOpenAI:
@@ -56,7 +57,7 @@ class ScriptedOpenAI:
                 "choices": [
                     {
                         "index": 0,
-                        "finish_reason": "stop",
+                        "finish_reason": reply.finish_reason,
                         "message": {"role": "assistant", "content": reply.content},
                     }
                 ],
