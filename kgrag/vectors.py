@@ -12,6 +12,13 @@ import numpy as np
 
 from kgrag.errors import IndexCorruptError
 
+# FAISS's flat search scores queries one at a time unless told to use one matrix product
+# (`distance_compute_blas_threshold`); one query costs ~11 ms over 100k vectors either way or
+# less, but a question's word spans (often 10-30) are searched together: 18 spans, 198 ms one
+# at a time vs 38 ms as a product (one thread; benchmarks/vector_search.py).
+BLAS_MIN_QUERIES = 3
+_FAISS_BLAS_THRESHOLD = faiss.cvar.distance_compute_blas_threshold
+
 
 class VectorIndex:
     """Exact inner-product search over normalised vectors (cosine similarity)."""
@@ -90,6 +97,10 @@ class VectorIndex:
         """Top-k (id, cosine) per query row."""
         if not self.ids:
             return [[] for _ in range(len(vectors))]
+        # process-wide and set per call: a concurrent search at worst takes the slower path
+        faiss.cvar.distance_compute_blas_threshold = (
+            1 if len(vectors) >= BLAS_MIN_QUERIES else _FAISS_BLAS_THRESHOLD
+        )
         scores, positions = self.index.search(
             np.ascontiguousarray(vectors, dtype="float32"), min(k, len(self.ids))
         )

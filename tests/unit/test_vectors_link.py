@@ -30,6 +30,20 @@ def test_index_adds_once_removes_and_survives_reload(tmp_path: Path):
     assert np.allclose(reloaded.vector("a"), vectors[0])
 
 
+def test_search_finds_the_exact_top_k_one_query_or_many(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((500, 16)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex.empty(tmp_path / "v", 16)
+    index.add([f"v{i}" for i in range(500)], vectors)
+    queries = vectors[:12] + 0.1 * rng.standard_normal((12, 16)).astype("float32")
+    expected = [[f"v{i}" for i in np.argsort(-(vectors @ q))[:3]] for q in queries]
+    together = index.search(queries, 3)  # one matrix product
+    alone = [index.search(q[None, :], 3)[0] for q in queries]  # one query at a time
+    assert [[i for i, _ in row] for row in together] == expected
+    assert [[i for i, _ in row] for row in alone] == expected
+
+
 @pytest.mark.parametrize(
     ("damage", "detail"),
     [
