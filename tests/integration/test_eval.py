@@ -20,25 +20,31 @@ DATA = Path(__file__).parents[1] / "data" / "eval" / "musique"
 TITLES = ["Ilse Varga", "Marrow Lake Observatory", "Orrin Telescope"]
 
 
-def test_eval_writes_results_scored_on_real_retrieval(
-    tmp_path: Path, llm_server: str, llm_settings: Settings
-):
-    out = tmp_path / "results.json"
-    args = ["eval", str(DATA), "--data-dir", str(tmp_path / "data"), "--out", str(out)]
+def _kgrag_eval(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """`kgrag eval ARGS` in a subprocess with these KGRAG_* variables; fails on a non-zero exit."""
     result = subprocess.run(
-        [sys.executable, "-m", "kgrag.cli.main", *args, "--strategies", "vector graph,vector"]
-        + ["--json"],
-        env={
-            **os.environ,
-            "KGRAG_LLM_BASE_URL": llm_server,
-            "KGRAG_LLM_MODEL": llm_settings.llm_model,
-        },
-        cwd=tmp_path,
+        [sys.executable, "-m", "kgrag.cli.main", "eval", *args],
+        env={**os.environ, **{f"KGRAG_{k.upper()}": v for k, v in env.items()}},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_eval_writes_results_scored_on_real_retrieval(
+    tmp_path: Path, llm_server: str, llm_settings: Settings
+):
+    out = tmp_path / "results.json"
+    args = [str(DATA), "--data-dir", str(tmp_path / "data"), "--out", str(out)]
+    result = _kgrag_eval(
+        [*args, "--strategies", "vector graph,vector", "--json"],
+        tmp_path,
+        llm_base_url=llm_server,
+        llm_model=llm_settings.llm_model,
+    )
     assert json.loads(result.stdout) == json.loads(out.read_text())  # stdout is only the JSON
     results = EvalResults.load(out)
     assert results.ingest["ingested"] == 3 and results.ingest["failed"] == 0
@@ -63,21 +69,13 @@ def test_chunks_only_ingests_without_extraction_and_scores_the_vector_row(
     tmp_path: Path, llm_server: str, llm_settings: Settings
 ):
     out = tmp_path / "results.json"
-    args = ["eval", str(DATA), "--chunks-only", "--out", str(out)]
-    result = subprocess.run(
-        [sys.executable, "-m", "kgrag.cli.main", *args],
-        env={
-            **os.environ,
-            "KGRAG_EVAL_DIR": str(tmp_path / "eval"),
-            "KGRAG_LLM_BASE_URL": llm_server,
-            "KGRAG_LLM_MODEL": llm_settings.llm_model,
-        },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=1800,
+    _kgrag_eval(
+        [str(DATA), "--chunks-only", "--out", str(out)],
+        tmp_path,
+        eval_dir=str(tmp_path / "eval"),
+        llm_base_url=llm_server,
+        llm_model=llm_settings.llm_model,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     results = EvalResults.load(out)
     assert results.dataset["chunks_only"] is True
     assert [d.name for d in (tmp_path / "eval").iterdir()] == ["musique-chunks-only"]
@@ -92,20 +90,12 @@ def test_chunks_only_ingests_without_extraction_and_scores_the_vector_row(
 
 def test_retrieval_only_scores_recall_without_any_llm(tmp_path: Path):
     out = tmp_path / "results.json"
-    args = ["eval", str(DATA), "--chunks-only", "--retrieval-only", "--out", str(out)]
-    result = subprocess.run(
-        [sys.executable, "-m", "kgrag.cli.main", *args],
-        env={
-            **os.environ,
-            "KGRAG_EVAL_DIR": str(tmp_path / "eval"),
-            "KGRAG_LLM_BASE_URL": "http://127.0.0.1:9/v1",  # nothing listens: no LLM at all
-        },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    _kgrag_eval(
+        [str(DATA), "--chunks-only", "--retrieval-only", "--out", str(out)],
+        tmp_path,
+        eval_dir=str(tmp_path / "eval"),
+        llm_base_url="http://127.0.0.1:9/v1",  # nothing listens: no LLM at all
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     results = EvalResults.load(out)
     assert results.dataset["answered"] is False
     [run] = results.runs
