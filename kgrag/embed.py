@@ -108,7 +108,12 @@ class RememberingEmbedder:
             return np.zeros((0, self.dimension), dtype="float32")
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        fresh = dict(zip(missing, self.inner.embed(missing), strict=True)) if missing else {}
+        # rows copied: a kept row must not hold its whole batch's array in memory
+        fresh = (
+            {t: v.copy() for t, v in zip(missing, self.inner.embed(missing), strict=True)}
+            if missing
+            else {}
+        )
         with self._lock:
             found = {t: fresh.get(t, self._vectors.get(t)) for t in dict.fromkeys(texts)}
             for text, vector in found.items():
