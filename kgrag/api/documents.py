@@ -83,7 +83,7 @@ async def delete_document(document_id: str, rt: RuntimeDep) -> dict[str, Any]:
 
     def remove() -> None:
         with rt.lock:
-            IngestPipeline(rt).remove_documents([document_id])
+            IngestPipeline(rt).indexes.remove_documents([document_id])
 
     await run_in_threadpool(remove)
     return {"deleted": document_id, "title": found["title"], "chunks": found["chunks"]}

@@ -49,7 +49,7 @@ def merge(
     """Merge DROP into KEEP: relationships, mentions and names move; `split` undoes it."""
     with open_runtime(Settings(), with_llm=False) as rt:
         record = _edits(rt).merge(keep, drop, any_type=any_type)
-        IngestPipeline(rt).sync_entity_index()
+        IngestPipeline(rt).indexes.sync_entities()
     console.print(
         f"merged {record.drop.entity.name} into {record.keep_before.entity.name} "
         f"(merge {record.id}; undo with: kgrag entities split {record.id})"
@@ -61,7 +61,7 @@ def split(ref: Annotated[str, typer.Argument(help="Merge id, or the merged entit
     """Undo a merge: the merged entity comes back with its relationships and mentions."""
     with open_runtime(Settings(), with_llm=False) as rt:
         record = _edits(rt).split(ref)
-        IngestPipeline(rt).sync_entity_index()
+        IngestPipeline(rt).indexes.sync_entities()
     console.print(
         f"split {record.drop.entity.name} from {record.keep_before.entity.name} "
         f"(merge {record.id} undone)"

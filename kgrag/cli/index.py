@@ -19,7 +19,7 @@ def rebuild() -> None:
     """Re-embed every chunk and entity name in the graph into new indexes."""
     with open_runtime(Settings(), with_llm=False) as rt, progress_bar() as progress:
         task = progress.add_task("embed chunks", total=None)
-        IngestPipeline(rt).rebuild_indexes(
+        IngestPipeline(rt).indexes.rebuild(
             lambda done, total: progress.update(task, completed=done, total=total)
         )
         sizes = {name: len(rt.index(name)) for name in ("chunks", "entities")}

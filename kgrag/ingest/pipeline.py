@@ -14,6 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+
 from kgrag.embed import RememberingEmbedder
 from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
 from kgrag.ingest.batch import (
@@ -29,6 +31,7 @@ from kgrag.ingest.batch import (
 )
 from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor, extraction_budget
+from kgrag.ingest.indexes import DocumentIndexes
 from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
@@ -37,11 +40,9 @@ from kgrag.ingest.state import Extraction, IngestStates
 from kgrag.llm.usage import LLMUsage
 from kgrag.metrics import observe_ingest
 from kgrag.ocr.base import OcrEngine
-from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
 from kgrag.types import Chunk, Document, ExtractedGraph, IngestResult, IngestStage, IngestStatus
 
-REBUILD_BATCH = 256  # chunks embedded per step of `rebuild_indexes`
 # (document name, chunks done, chunks total)
 ProgressCallback = Callable[[str, int, int], None]
 ResultCallback = Callable[[IngestResult], None]
@@ -81,6 +82,9 @@ class IngestPipeline:
         self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
         self._names: RememberingEmbedder | None = None
+        self.indexes = DocumentIndexes(
+            runtime, self.prune_log, lambda t: self.name_vectors.embed(t)
+        )
 
     def ingest_paths(
         self, paths: Iterable[Path], on_result: ResultCallback | None = None
@@ -281,7 +285,7 @@ class IngestPipeline:
 
             start = time.perf_counter()
             try:
-                self._index(doc.id, chunks)
+                self.indexes.index_chunks(doc.id, chunks)
                 job.images.commit()
             except Exception as exc:
                 self.rt.store.delete_document(doc.id)
@@ -349,6 +353,9 @@ class IngestPipeline:
             self._names = RememberingEmbedder(self.rt.embedder, size=50_000)
         return self._names
 
+    def _embed_names(self, names: list[str]) -> np.ndarray:
+        return self.name_vectors.embed(names)
+
     @property
     def extractor(self) -> GraphExtractor:
         if self._extractor is None:
@@ -360,79 +367,12 @@ class IngestPipeline:
             )
         return self._extractor
 
-    def _index(self, document_id: str, chunks: list[Chunk]) -> None:
-        """Embed and BM25-index new chunks (dropping the document's stale ones), sync entity
-        names, save."""
-        chunk_index, lexical = self.rt.index("chunks"), self.rt.lexical("chunks")
-        fresh = {c.id for c in chunks}
-        prefix = f"{document_id}:"
-        stale = [i for i in chunk_index.ids if i.startswith(prefix) and i not in fresh]
-        chunk_index.remove(stale)
-        lexical.remove(stale)
-        chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
-        lexical.add([c.id for c in chunks], [c.text for c in chunks])
-        self.rt.chunk_texts.remove_documents([document_id])
-        self.rt.chunk_texts.put(self.rt.store.evidence([c.id for c in chunks]))
-        self.sync_entity_index()
-        chunk_index.save()
-
     def _replace_previous_versions(self, doc: Document) -> None:
         """A changed file replaces what was ingested from the same source (after the new one
         is fully stored and indexed, so a failure never leaves neither version)."""
         previous = [i for i in self.rt.store.documents_from(doc.source) if i != doc.id]
         if previous:
-            self.remove_documents(previous)
-
-    def remove_documents(self, document_ids: list[str]) -> None:
-        """Delete documents from the graph and both indexes, leaving them consistent."""
-        for document_id in document_ids:
-            self.rt.store.delete_document(document_id)
-            self.prune_log.remove(document_id)
-            self.rt.page_images.remove(document_id)
-        chunk_index = self.rt.index("chunks")
-        prefixes = tuple(f"{document_id}:" for document_id in document_ids)
-        gone = [i for i in chunk_index.ids if i.startswith(prefixes)]
-        chunk_index.remove(gone)
-        self.rt.lexical("chunks").remove(gone)
-        chunk_index.save()
-        self.rt.chunk_texts.remove_documents(document_ids)
-        self.sync_entity_index()
-
-    def rebuild_indexes(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Re-embed every chunk and entity name of the graph into fresh indexes (lost or
-        damaged index files; another embedding model)."""
-        with self.rt.lock:
-            chunks = self.rt.store.chunk_texts()
-            chunk_index = self.rt.reset_index("chunks")
-            self.rt.chunk_texts.clear()
-            for start in range(0, len(chunks), REBUILD_BATCH):
-                batch = chunks[start : start + REBUILD_BATCH]
-                ids = [i for i, _ in batch]
-                chunk_index.add(ids, self.rt.embedder.embed([t for _, t in batch]))
-                self.rt.lexical("chunks").add(ids, [t for _, t in batch])
-                self.rt.chunk_texts.put(self.rt.store.evidence(ids))
-                if progress:
-                    progress(start + len(batch), len(chunks))
-            chunk_index.save()
-            self.rt.reset_index("entities")
-            self.sync_entity_index()
-
-    def sync_entity_index(self) -> None:
-        """Make the entity-name indexes (FAISS, BM25) hold exactly the graph's entity names
-        and aliases."""
-        entity_index, lexical = self.rt.index("entities"), self.rt.lexical("entities")
-        wanted = {
-            entity_index_key(e.id, surface): surface
-            for e in self.rt.store.entities()
-            for surface in (e.name, *e.aliases)
-        }
-        gone = [k for k in entity_index.ids if k not in wanted]
-        entity_index.remove(gone)
-        lexical.remove(gone)
-        fresh = [k for k in wanted if k not in entity_index]
-        entity_index.add(fresh, self.name_vectors.embed([wanted[k] for k in fresh]))
-        lexical.add(fresh, [wanted[k] for k in fresh])
-        entity_index.save()
+            self.indexes.remove_documents(previous)
 
 
 def _unchanged(name: str, document_id: str | None, title: str | None) -> IngestResult:

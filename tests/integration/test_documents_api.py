@@ -45,7 +45,7 @@ def settings(graph_store: Neo4jGraphStore, graph_settings: Settings) -> Settings
         for number in (1, 2):
             staged.add(number, Image.new("L", (3000, 2000), 200))
         staged.commit()
-    IngestPipeline(_runtime(graph_settings, graph_store)).rebuild_indexes()
+    IngestPipeline(_runtime(graph_settings, graph_store)).indexes.rebuild()
     return graph_settings.model_copy(
         update={
             "llm_base_url": f"http://127.0.0.1:{free_port()}/v1",  # not needed by these routes

@@ -158,7 +158,7 @@ def test_changed_file_replaces_its_previous_version(runtime: Runtime, first_inge
     ]
     assert texts and "Narvik" in texts[0]
     # leave the sample graph as it was
-    IngestPipeline(runtime).remove_documents([second.document_id])
+    IngestPipeline(runtime).indexes.remove_documents([second.document_id])
     assert runtime.store.counts()["documents"] == before["documents"]
     assert len(runtime.index("chunks")) == chunks_before
 

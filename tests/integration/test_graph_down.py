@@ -29,8 +29,8 @@ def test_answers_come_from_vectors_while_the_graph_is_down(
     graph_store.write_document(D1, C1, G1)
     graph_store.write_document(D2, C2, G2)
     pipeline = IngestPipeline(_runtime(graph_settings, graph_store))
-    pipeline.rebuild_indexes()
-    pipeline.remove_documents([D2.id])  # the copy follows deletes too
+    pipeline.indexes.rebuild()
+    pipeline.indexes.remove_documents([D2.id])  # the copy follows deletes too
 
     gone = Neo4jGraphStore(
         f"bolt://127.0.0.1:{free_port()}", "root", "x", connection_timeout_s=1, retry_s=1

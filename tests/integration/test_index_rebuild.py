@@ -33,7 +33,7 @@ def test_damaged_indexes_are_rebuilt_from_the_graph(
     graph_store.clear()
     graph_store.write_document(D1, C1, G1)
     rt = _runtime(graph_settings, graph_store)
-    IngestPipeline(rt).rebuild_indexes()
+    IngestPipeline(rt).indexes.rebuild()
     query = rt.embedder.embed(["Where is Acme located?"])
     expected = rt.index("chunks").search(query, 1)[0][0][0]
     assert sorted(rt.index("chunks").ids) == sorted(c.id for c in C1)
@@ -47,7 +47,7 @@ def test_damaged_indexes_are_rebuilt_from_the_graph(
 
     fresh = _runtime(graph_settings, graph_store)
     progress: list[tuple[int, int]] = []
-    IngestPipeline(fresh).rebuild_indexes(lambda done, total: progress.append((done, total)))
+    IngestPipeline(fresh).indexes.rebuild(lambda done, total: progress.append((done, total)))
     assert progress[-1] == (len(C1), len(C1))
     reopened = _runtime(graph_settings, graph_store)  # from the files just written
     assert sorted(reopened.index("chunks").ids) == sorted(c.id for c in C1)

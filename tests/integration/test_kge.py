@@ -73,7 +73,7 @@ def test_kge_trains_on_the_graph_ranks_and_predicts(
     assert sorted(e.model_dump_json() for e in stored) == sorted(e.model_dump_json() for e in edges)
 
     rt = _runtime(graph_settings, graph_store)
-    IngestPipeline(rt).rebuild_indexes()
+    IngestPipeline(rt).indexes.rebuild()
     rt.set_kge_model(KgeModel.train(stored, KgeConfig(dim=64, epochs=100)))
 
     person = held_out[2]

@@ -44,18 +44,18 @@ def test_lexical_indexes_follow_rebuild_and_delete(graph_store: Neo4jGraphStore,
         graph_store.write_document(doc, chunks, graph)
     rt = _runtime(graph_settings, graph_store)
     pipeline = IngestPipeline(rt)
-    pipeline.rebuild_indexes()
+    pipeline.indexes.rebuild()
     _in_step(rt)
     assert sorted(rt.lexical("chunks").ids) == sorted(c.id for c in C1 + C2 + C3)
 
-    pipeline.remove_documents([D2.id])
+    pipeline.indexes.remove_documents([D2.id])
     _in_step(rt)
     assert not any(i.startswith("doc2:") for i in rt.lexical("chunks").ids)
     reopened = _runtime(graph_settings, graph_store)  # from the files just written
     _in_step(reopened)
     assert len(reopened.lexical("chunks")) == len(C1 + C3)
 
-    pipeline.rebuild_indexes()  # a second rebuild leaves no stale rows behind
+    pipeline.indexes.rebuild()  # a second rebuild leaves no stale rows behind
     _in_step(rt)
     assert len(rt.lexical("chunks")) == len(C1 + C3)
 
@@ -67,7 +67,7 @@ def test_korean_question_links_and_retrieves_lexically(
     graph_store.write_document(D1, C1, G1)
     graph_store.write_document(D3, C3, G3)
     rt = _runtime(graph_settings, graph_store)
-    IngestPipeline(rt).rebuild_indexes()
+    IngestPipeline(rt).indexes.rebuild()
 
     context = rt.retriever(["graph", "vector"]).retrieve("한빛제약의 공장은 어디에 있나요?")
     assert [(e.entity_id, e.method) for e in context.linked] == [("hanbit", "lexical")]

@@ -24,7 +24,7 @@ def runtime(graph_store: Neo4jGraphStore, graph_settings: Settings) -> Runtime:
     graph_store.clear()
     graph_store.write_document(D1, C1, G1)
     rt = _runtime(graph_settings, graph_store)
-    IngestPipeline(rt).rebuild_indexes()
+    IngestPipeline(rt).indexes.rebuild()
     return rt
 
 

@@ -67,7 +67,7 @@ def settings(graph_settings: Settings) -> Settings:
 
 def _retrieve(store: Neo4jGraphStore, settings: Settings, window: int | None):
     rt = _runtime(settings.model_copy(update={"sentence_window": window}), store)
-    IngestPipeline(rt).rebuild_indexes()
+    IngestPipeline(rt).indexes.rebuild()
     return rt.retriever(["graph"]).retrieve(QUESTION)
 
 
