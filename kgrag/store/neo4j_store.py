@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
@@ -200,12 +201,16 @@ class Neo4jGraphStore:
 
     def _write_entities(self, by_type: dict[str, list[dict[str, Any]]]) -> None:
         """Create the missing entities, label and update the changed ones; one indexed read
-        of the stored state first, so unchanged entities cost no write."""
+        of the stored state first, so unchanged entities cost no write. Ingest writes under
+        the data dir's lock (`Runtime.lock`); another writer creating one of these ids in
+        between fails this write on the Entity.id constraint, which removes the document."""
         ids = [r["id"] for rows in by_type.values() for r in rows]
         stored = {r["id"]: r for r in self.run_read(q.ENTITIES_BY_ID, {"ids": ids})}
         changes = {etype: entity_changes(rows, stored) for etype, rows in by_type.items()}
         self._write_typed(q.add_entity_label, {t: c[1] for t, c in changes.items()})
-        self._write_typed(q.create_entities, {t: c[0] for t, c in changes.items()})
+        self._write_typed(
+            partial(q.create_entities, known_missing=True), {t: c[0] for t, c in changes.items()}
+        )
         self._write_rows(q.SET_ENTITIES, [row for c in changes.values() for row in c[2]])
 
     def delete_document(self, document_id: str) -> None:

@@ -32,6 +32,8 @@ def test_lexical_names_are_reserved_for_domain_types(name: str) -> None:
 def test_builders_embed_only_the_quoted_name() -> None:
     ent = cypher.create_entities("Person")
     assert "CREATE (:Entity:`Person` {id: row.id," in ent
+    assert "WHERE x IS NULL" in ent  # created only where missing, unless the caller knows
+    assert "OPTIONAL MATCH" not in cypher.create_entities("Person", known_missing=True)
     assert "SET e:`Person`" in cypher.add_entity_label("Person")
     rel = cypher.merge_relations("WORKS_AT")
     assert "MERGE (a)-[r:`WORKS_AT`]->(b)" in rel
