@@ -7,8 +7,9 @@ vector) on a synthetic graph written through kgrag's store, with FAISS entity an
 The graph comes from synthetic_graph.py (uniformly random relationships between made-up names,
 kgrag's default schema), written with `Neo4jGraphStore.write_document`; the write time is
 printed too. The FAISS indexes hold random unit vectors under the real keys (one per entity
-name, one per chunk): embedding 100k names with MiniLM on this CPU takes longer than the
-benchmark may, and a flat index costs the same whatever the vectors are, so vector linking
+name, one per chunk), and so do the chunks' sentence vectors that sentence windows read:
+embedding 100k names with MiniLM on this CPU takes longer than the benchmark may, and a flat
+index or a stored-vector lookup costs the same whatever the vectors are, so vector linking
 finds nothing and entities are linked by their exact names. Questions and their spans are
 embedded with the real MiniLM (`--threads 1` shows what thread oversubscription costs on a
 shared machine). Two timings: `Retriever.retrieve` on one retriever, and
@@ -28,7 +29,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import torch
-from synthetic_graph import synthetic_documents
+from synthetic_graph import Batch, synthetic_documents
 
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime, open_runtime
@@ -48,11 +49,27 @@ def random_unit_vectors(n: int, dimension: int, rng: np.random.Generator) -> np.
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def fill_indexes(rt: Runtime, entity_keys: list[str], chunk_ids: list[str]) -> None:
-    rng = np.random.default_rng(0)
-    dimension = rt.embedder.dimension
-    rt.index("entities").add(entity_keys, random_unit_vectors(len(entity_keys), dimension, rng))
-    rt.index("chunks").add(chunk_ids, random_unit_vectors(len(chunk_ids), dimension, rng))
+class RandomEmbedder:
+    """Random unit vectors for any text (filling the indexes as fast as the CPU allows)."""
+
+    def __init__(self, dimension: int, rng: np.random.Generator) -> None:
+        self.dimension = dimension
+        self.rng = rng
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return random_unit_vectors(len(texts), self.dimension, self.rng)
+
+
+def fill_indexes(rt: Runtime, entity_keys: list[str], batches: list[Batch]) -> None:
+    """The entity and chunk indexes, and each chunk's sentence vectors, with random vectors."""
+    random_embedder = RandomEmbedder(rt.embedder.dimension, np.random.default_rng(0))
+    chunks = [c for _, doc_chunks, _ in batches for c in doc_chunks]
+    rt.index("entities").add(entity_keys, random_embedder.embed(entity_keys))
+    rt.index("chunks").add([c.id for c in chunks], random_embedder.embed([c.text for c in chunks]))
+    for doc, doc_chunks, _ in batches:
+        rt.sentence_vectors.embed_chunks(
+            random_embedder, doc.id, [(c.id, c.text) for c in doc_chunks]
+        )
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -75,7 +92,6 @@ def main() -> None:
 
     batches = synthetic_documents(args.relationships, args.entities)
     entities = {e.id: e for _, _, g in batches for e in g.entities}
-    chunk_ids = [c.id for _, chunks, _ in batches for c in chunks]
     rng = random.Random(1)
     # distinct questions for the warm-up and each pass: the runtime's embedder remembers the
     # texts it embedded, so a repeated question would be served from memory
@@ -100,7 +116,7 @@ def main() -> None:
                 f"({args.relationships / write_s:.0f} relationships/s)"
             )
             keys = [entity_index_key(e.id, e.name) for e in entities.values()]
-            fill_indexes(rt, keys, chunk_ids)
+            fill_indexes(rt, keys, batches)
             rt.retriever().retrieve(warm_up)  # embedder, driver, JIT
 
             retriever = rt.retriever()

@@ -35,6 +35,7 @@ from kgrag.retrieve.router import Retriever
 from kgrag.retrieve.text2cypher import CypherExamples, TextToCypher
 from kgrag.retrieve.windows import SentenceWindows
 from kgrag.schema import GraphSchema
+from kgrag.sentence_vectors import SentenceVectors
 from kgrag.settings import Settings, Strategy
 from kgrag.store import cypher as q
 from kgrag.store.neo4j_store import open_graph_store
@@ -130,6 +131,12 @@ class Runtime:
     def chunk_texts(self) -> ChunkTexts:
         """Chunk texts kept beside the vector indexes (answers while the graph is down)."""
         return ChunkTexts(self.settings.data_dir / "vectors" / "chunk_texts.sqlite")
+
+    @cached_property
+    def sentence_vectors(self) -> SentenceVectors:
+        """Chunk sentences' embeddings made at ingest, for sentence windows."""
+        path = self.settings.data_dir / "vectors" / "sentences.sqlite"
+        return SentenceVectors(path, self.embedder.dimension)
 
     @cached_property
     def ingest_states(self) -> IngestStates:
@@ -244,7 +251,9 @@ class Runtime:
             relation_linker=self.relation_linker(),
             windows=None
             if s.sentence_window is None or depth is not None
-            else SentenceWindows(self.embedder, linker.surfaces, s.sentence_window),
+            else SentenceWindows(
+                self.embedder, linker.surfaces, s.sentence_window, self.sentence_vectors
+            ),
             context_tokens=None
             if depth is not None
             else answer_budget(

@@ -10,7 +10,7 @@ import numpy as np
 from kgrag.ingest.prune_log import PruneLog
 from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
-from kgrag.types import Chunk
+from kgrag.types import Chunk, Evidence
 
 REBUILD_BATCH = 256  # chunks embedded per step of `rebuild`
 
@@ -26,8 +26,8 @@ class DocumentIndexes:
         self.embed_names = embed_names
 
     def index_chunks(self, document_id: str, chunks: list[Chunk]) -> None:
-        """Embed and BM25-index new chunks (dropping the document's stale ones), sync entity
-        names, save."""
+        """Embed and BM25-index new chunks and their sentences (dropping the document's stale
+        ones), sync entity names, save."""
         chunk_index, lexical = self.rt.index("chunks"), self.rt.lexical("chunks")
         fresh = {c.id for c in chunks}
         prefix = f"{document_id}:"
@@ -36,6 +36,10 @@ class DocumentIndexes:
         lexical.remove(stale)
         chunk_index.add([c.id for c in chunks], self.rt.embedder.embed([c.text for c in chunks]))
         lexical.add([c.id for c in chunks], [c.text for c in chunks])
+        self.rt.sentence_vectors.remove_documents([document_id])
+        self.rt.sentence_vectors.embed_chunks(
+            self.rt.embedder, document_id, [(c.id, c.text) for c in chunks]
+        )
         self.rt.chunk_texts.remove_documents([document_id])
         self.rt.chunk_texts.put(self.rt.store.evidence([c.id for c in chunks]))
         self.sync_entities()
@@ -54,6 +58,7 @@ class DocumentIndexes:
         self.rt.lexical("chunks").remove(gone)
         chunk_index.save()
         self.rt.chunk_texts.remove_documents(document_ids)
+        self.rt.sentence_vectors.remove_documents(document_ids)
         self.sync_entities()
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -63,12 +68,18 @@ class DocumentIndexes:
             chunks = self.rt.store.chunk_texts()
             chunk_index = self.rt.reset_index("chunks")
             self.rt.chunk_texts.clear()
+            self.rt.sentence_vectors.clear()
             for start in range(0, len(chunks), REBUILD_BATCH):
                 batch = chunks[start : start + REBUILD_BATCH]
                 ids = [i for i, _ in batch]
                 chunk_index.add(ids, self.rt.embedder.embed([t for _, t in batch]))
                 self.rt.lexical("chunks").add(ids, [t for _, t in batch])
-                self.rt.chunk_texts.put(self.rt.store.evidence(ids))
+                evidence = self.rt.store.evidence(ids)
+                self.rt.chunk_texts.put(evidence)
+                for document_id, items in _by_document(evidence).items():
+                    self.rt.sentence_vectors.embed_chunks(
+                        self.rt.embedder, document_id, [(e.chunk_id, e.text) for e in items]
+                    )
                 if progress:
                     progress(start + len(batch), len(chunks))
             chunk_index.save()
@@ -91,3 +102,10 @@ class DocumentIndexes:
         entity_index.add(fresh, self.embed_names([wanted[k] for k in fresh]))
         lexical.add(fresh, [wanted[k] for k in fresh])
         entity_index.save()
+
+
+def _by_document(evidence: list[Evidence]) -> dict[str, list[Evidence]]:
+    grouped: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        grouped.setdefault(item.document_id, []).append(item)
+    return grouped

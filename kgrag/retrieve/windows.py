@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kgrag.ports import Embedder
+from kgrag.sentence_vectors import SentenceVectors
 from kgrag.sentences import Span, split_sentences
 from kgrag.types import Evidence, LinkedEntity, Triple
 
@@ -24,13 +25,21 @@ from kgrag.types import Evidence, LinkedEntity, Triple
 class SentenceWindows:
     """Cuts evidence chunks down to windows of `n` sentences around their anchors."""
 
-    def __init__(self, embedder: Embedder, surfaces: Mapping[str, Collection[str]], n: int) -> None:
-        """`surfaces`: entity id -> its names and aliases (`EntityLinker.surfaces`)."""
+    def __init__(
+        self,
+        embedder: Embedder,
+        surfaces: Mapping[str, Collection[str]],
+        n: int,
+        stored: SentenceVectors | None = None,
+    ) -> None:
+        """`surfaces`: entity id -> its names and aliases (`EntityLinker.surfaces`);
+        `stored`: sentence vectors made at ingest (a chunk without them is embedded here)."""
         if n < 0:
             raise ValueError(f"sentence window must be >= 0, not {n}")
         self.embedder = embedder
         self.surfaces = surfaces
         self.n = n
+        self.stored = stored
 
     def narrow(
         self,
@@ -98,15 +107,30 @@ class SentenceWindows:
     def _most_similar(
         self, evidence: list[Evidence], sentences: dict[str, list[Span]], query: np.ndarray
     ) -> dict[str, int]:
-        """Index of the sentence most similar to the question, per chunk (one embed call)."""
-        texts, owners = [], []
+        """Index of the sentence most similar to the question, per chunk: stored vectors where
+        they match the chunk's sentences, the rest embedded in one call."""
+        kept = self.stored.get([e.chunk_id for e in evidence]) if self.stored else {}
+        owners: list[tuple[str, int]] = []
+        blocks: list[np.ndarray | None] = []  # None: that chunk's rows come from `texts`
+        texts: list[str] = []
         for item in evidence:
-            for i, (s, e) in enumerate(sentences[item.chunk_id]):
-                texts.append(item.text[s:e])
-                owners.append((item.chunk_id, i))
-        if not texts:
+            spans = sentences[item.chunk_id]
+            owners += [(item.chunk_id, i) for i in range(len(spans))]
+            block = kept.get(item.chunk_id)
+            if block is not None and len(block) == len(spans):
+                blocks.append(block)
+            else:
+                blocks.append(None)
+                texts += [item.text[s:e] for s, e in spans]
+        if not owners:
             return {}
-        scores = self.embedder.embed(texts) @ query
+        fresh = self.embedder.embed(texts) if texts else None
+        used = 0
+        for k, item in enumerate(evidence):
+            if blocks[k] is None:
+                count = len(sentences[item.chunk_id])
+                blocks[k], used = fresh[used : used + count], used + count  # type: ignore[index]
+        scores = np.concatenate(blocks) @ query  # type: ignore[arg-type]
         best: dict[str, int] = {}
         for k in np.argsort(-scores, kind="stable"):
             chunk_id, i = owners[k]
