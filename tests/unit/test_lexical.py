@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kgrag import lexical
 from kgrag.lexical import LexicalIndex, text_ngrams, words
 
 DATA = Path(__file__).parent.parent / "data"
@@ -77,3 +78,24 @@ def test_an_index_cut_another_way_is_emptied_for_refilling(tmp_path: Path):
     index.add(["a"], ["서울에서"])
     index.close()
     assert len(_index(tmp_path, ngram=3)) == 0
+
+
+def test_terms_in_half_the_rows_are_left_out_without_changing_the_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    rows = {f"r{i}": f"the harbour report number {i}" for i in range(12)}
+    rows |= {"buoy": "the buoy report", "two": "the buoy and the buoy report again"}
+    index = _index(tmp_path)
+    index.add(list(rows), list(rows.values()))
+    question = "Which report names the buoy?"
+    monkeypatch.setattr(lexical, "PRUNE_MIN_ROWS", 10**9)
+    every_term = index.search(question, 5)
+    monkeypatch.setattr(lexical, "PRUNE_MIN_ROWS", 10)
+    query = index._match(question)
+    assert '"report"' not in query and '"the"' not in query and '"buoy"' in query
+    pruned = index.search(question, 5)
+    assert [i for i, _ in pruned] == [i for i, _ in every_term][:2] == ["two", "buoy"]
+    assert [s for _, s in pruned] == pytest.approx([s for _, s in every_term][:2], abs=1e-4)
+    assert '"report"' in index._match("the report")  # nothing rarer: kept as asked
+    monkeypatch.setattr(lexical, "PRUNE_MIN_ROWS", 100)
+    assert '"report"' in index._match(question)  # a small index is searched as asked
