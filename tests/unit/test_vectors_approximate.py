@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from kgrag.errors import IndexCorruptError
+from kgrag.settings import Settings
 from kgrag.vectors import VectorIndex
+from tests.unit.test_runtime_lexical import _runtime
 
 DIM = 16
 SWITCH_AT = 1500
@@ -127,3 +129,11 @@ def test_a_damaged_ivf_file_is_refused(tmp_path: Path, damage, detail):
     with pytest.raises(IndexCorruptError, match=detail):
         VectorIndex.open(tmp_path / "v", DIM, approximate_min=SWITCH_AT)
 
+
+def test_the_runtime_makes_only_the_entity_index_approximate(tmp_path: Path):
+    settings = Settings(data_dir=tmp_path, entity_index_approximate_min=300, entity_index_nprobe=4)
+    rt = _runtime(settings)
+    assert (rt.index("entities").approximate_min, rt.index("entities").nprobe) == (300, 4)
+    assert rt.index("chunks").approximate_min is None
+    assert rt.reset_index("entities").approximate_min == 300
+    assert rt.reset_index("chunks").approximate_min is None
