@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -64,17 +64,26 @@ class Runtime:
     def index(self, name: str) -> VectorIndex:
         """The persisted FAISS index `chunks` or `entities`, loaded on first use."""
         if name not in self._indexes:
-            path = self.settings.data_dir / "vectors" / name
-            self._indexes[name] = VectorIndex.open(path, self.embedder.dimension)
+            self._indexes[name] = self._vector_index(name, VectorIndex.open)
         return self._indexes[name]
 
     def reset_index(self, name: str) -> VectorIndex:
         """Replace index `name` by an empty one (saved over the old files by its `save()`);
         its BM25 index is emptied too."""
-        path = self.settings.data_dir / "vectors" / name
-        self._indexes[name] = VectorIndex.empty(path, self.embedder.dimension)
+        self._indexes[name] = self._vector_index(name, VectorIndex.empty)
         self.lexical(name).clear()
         return self._indexes[name]
+
+    def _vector_index(self, name: str, make: Callable[..., VectorIndex]) -> VectorIndex:
+        """Index `name` by `make` (open or empty): entities approximate from the configured
+        size on, chunks always exact."""
+        s = self.settings
+        return make(
+            s.data_dir / "vectors" / name,
+            self.embedder.dimension,
+            approximate_min=s.entity_index_approximate_min if name == "entities" else None,
+            nprobe=s.entity_index_nprobe,
+        )
 
     def lexical(self, name: str) -> LexicalIndex:
         """The BM25 index beside FAISS index `name`; on first use it is brought in step with

@@ -224,6 +224,17 @@ class Settings(BaseSettings):
         "particles, spacing and hyphen variants of transliterations.",
     )
     link_threshold: float = Field(0.72, ge=0, le=1)
+    entity_index_approximate_min: int | None = Field(
+        50_000,
+        ge=1,
+        description="From this many entity names and aliases on, the entity index is approximate "
+        "(FAISS IVF, its lists trained once when it gets there; far faster linking on large graphs "
+        "at a small loss of recall, docs/benchmarks.md); null: always exact. `kgrag index "
+        "rebuild` retrains the lists.",
+    )
+    entity_index_nprobe: int = Field(
+        16, ge=1, description="IVF lists the approximate entity index searches per query."
+    )
     relation_link_threshold: float = Field(
         0.6, ge=0, le=1, description="Cosine for linking a question phrase to a relationship type."
     )

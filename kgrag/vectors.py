@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,22 +20,52 @@ from kgrag.errors import IndexCorruptError
 BLAS_MIN_QUERIES = 3
 _FAISS_BLAS_THRESHOLD = faiss.cvar.distance_compute_blas_threshold
 
+# IVF lists: ~4 * sqrt(n) (FAISS's rule of thumb), at most MAX_LISTS and at least
+# MIN_POINTS_PER_LIST training vectors each (FAISS warns below 39).
+MAX_LISTS = 4096
+MIN_POINTS_PER_LIST = 39
+DEFAULT_NPROBE = 16
+
 
 class VectorIndex:
-    """Exact inner-product search over normalised vectors (cosine similarity)."""
+    """Inner-product search over normalised vectors (cosine similarity).
 
-    def __init__(self, path: Path, dimension: int) -> None:
+    Exact (`IndexFlatIP`) unless `approximate_min` is set: the `add` that brings the index to
+    that many vectors turns it into an `IndexIVFFlat` whose lists are trained (k-means) on every
+    vector present then; searches visit `nprobe` lists. Vectors added later join the nearest
+    trained list without retraining (`kgrag index rebuild` retrains); removals keep it IVF even
+    below `approximate_min`. A flat file above `approximate_min` switches at its next `add`;
+    `approximate_min=None` keeps the index exact, an IVF file loaded included.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        dimension: int,
+        *,
+        approximate_min: int | None = None,
+        nprobe: int = DEFAULT_NPROBE,
+    ) -> None:
         self.path = Path(path)
         self.dimension = dimension
+        self.approximate_min = approximate_min
+        self.nprobe = nprobe
         self.ids: list[str] = []
         self.version = 0  # bumped on every change, so caches built from `ids` know to rebuild
-        self.index = faiss.IndexFlatIP(dimension)
+        self.index: faiss.Index = faiss.IndexFlatIP(dimension)
         self._positions: dict[str, int] = {}
 
     @classmethod
-    def open(cls, path: Path, dimension: int) -> VectorIndex:
+    def open(
+        cls,
+        path: Path,
+        dimension: int,
+        *,
+        approximate_min: int | None = None,
+        nprobe: int = DEFAULT_NPROBE,
+    ) -> VectorIndex:
         """Load the index at `path` (``.faiss`` + ``.ids.json``) or start an empty one."""
-        index = cls(path, dimension)
+        index = cls(path, dimension, approximate_min=approximate_min, nprobe=nprobe)
         faiss_file, ids_file = index._files()
         if faiss_file.exists() != ids_file.exists():
             missing = ids_file if faiss_file.exists() else faiss_file
@@ -51,13 +82,28 @@ class VectorIndex:
                     f"{index.index.ntotal} vectors of dimension {index.index.d} for "
                     f"{len(index.ids)} ids, expected dimension {dimension}",
                 )
+            if isinstance(index.index, faiss.IndexIVF):
+                index.index.nprobe = nprobe
+                if approximate_min is None:
+                    index.index = _flat(index._all_vectors())
         index._positions = {id_: i for i, id_ in enumerate(index.ids)}
         return index
 
     @classmethod
-    def empty(cls, path: Path, dimension: int) -> VectorIndex:
+    def empty(
+        cls,
+        path: Path,
+        dimension: int,
+        *,
+        approximate_min: int | None = None,
+        nprobe: int = DEFAULT_NPROBE,
+    ) -> VectorIndex:
         """A new, empty index at `path` (replaces the files on `save()`)."""
-        return cls(path, dimension)
+        return cls(path, dimension, approximate_min=approximate_min, nprobe=nprobe)
+
+    @property
+    def approximate(self) -> bool:
+        return isinstance(self.index, faiss.IndexIVF)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,17 +120,24 @@ class VectorIndex:
         for i in fresh:
             self._positions[ids[i]] = len(self.ids)
             self.ids.append(ids[i])
+        if (
+            self.approximate_min is not None
+            and len(self.ids) >= self.approximate_min
+            and not self.approximate
+        ):
+            self.index = _trained_ivf(self._all_vectors(), self.nprobe)
         self.version += 1
 
     def remove(self, ids: Iterable[str]) -> None:
+        """Drop these ids' vectors; the rest are added again in order (an IVF index keeps its
+        trained lists)."""
         gone = set(ids) & self._positions.keys()
         if not gone:
             return
         keep = [i for i, id_ in enumerate(self.ids) if id_ not in gone]
-        vectors = self.index.reconstruct_n(0, self.index.ntotal)[keep] if keep else None
-        self.index = faiss.IndexFlatIP(self.dimension)
-        if vectors is not None:
-            self.index.add(vectors)
+        vectors = self._all_vectors()[keep]
+        self.index.reset()
+        self.index.add(vectors)
         self.ids = [self.ids[i] for i in keep]
         self._positions = {id_: i for i, id_ in enumerate(self.ids)}
         self.version += 1
@@ -119,3 +172,24 @@ class VectorIndex:
 
     def _files(self) -> tuple[Path, Path]:
         return self.path.with_suffix(".faiss"), self.path.with_suffix(".ids.json")
+
+    def _all_vectors(self) -> np.ndarray:
+        return self.index.reconstruct_n(0, self.index.ntotal)
+
+
+def _flat(vectors: np.ndarray) -> faiss.IndexFlatIP:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return index
+
+
+def _trained_ivf(vectors: np.ndarray, nprobe: int) -> faiss.IndexIVFFlat:
+    """An IVF index over `vectors`, its lists trained on them; a direct map for `reconstruct`."""
+    n, dimension = vectors.shape
+    lists = max(1, min(round(4 * math.sqrt(n)), n // MIN_POINTS_PER_LIST, MAX_LISTS))
+    index = faiss.index_factory(dimension, f"IVF{lists},Flat", faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.make_direct_map()
+    index.nprobe = nprobe
+    index.add(vectors)
+    return index
