@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kgrag.ingest.prune_log import PruneLog
-from kgrag.retrieve.link import entity_index_key
+from kgrag.retrieve.link import entity_index_key, split_entity_index_key
 from kgrag.runtime import Runtime
 from kgrag.types import Chunk, Evidence
 
@@ -25,9 +25,13 @@ class DocumentIndexes:
         self.prune_log = prune_log
         self.embed_names = embed_names
 
-    def index_chunks(self, document_id: str, chunks: list[Chunk]) -> None:
+    def index_chunks(
+        self, document_id: str, chunks: list[Chunk], entity_ids: list[str] | None = None
+    ) -> None:
         """Embed and BM25-index new chunks and their sentences (dropping the document's stale
-        ones), sync entity names, save."""
+        ones), sync entity names, save. `entity_ids`: the entities the document's write could
+        change, the only ones synced unless stale chunks show it replaced an older cut (whose
+        delete may have orphaned others); None: sync all."""
         chunk_index, lexical = self.rt.index("chunks"), self.rt.lexical("chunks")
         fresh = {c.id for c in chunks}
         prefix = f"{document_id}:"
@@ -42,7 +46,7 @@ class DocumentIndexes:
         )
         self.rt.chunk_texts.remove_documents([document_id])
         self.rt.chunk_texts.put(self.rt.store.evidence([c.id for c in chunks]))
-        self.sync_entities()
+        self.sync_entities(None if stale else entity_ids)
         chunk_index.save()
 
     def remove_documents(self, document_ids: list[str]) -> None:
@@ -86,16 +90,21 @@ class DocumentIndexes:
             self.rt.reset_index("entities")
             self.sync_entities()
 
-    def sync_entities(self) -> None:
-        """Make the entity-name indexes (FAISS, BM25) hold exactly the graph's entity names
-        and aliases."""
+    def sync_entities(self, entity_ids: list[str] | None = None) -> None:
+        """Make the entity-name indexes (FAISS, BM25) hold exactly the graph's names and
+        aliases: of every entity, or only of `entity_ids` (one read of those, not of all)."""
         entity_index, lexical = self.rt.index("entities"), self.rt.lexical("entities")
         wanted = {
             entity_index_key(e.id, surface): surface
-            for e in self.rt.store.entities()
+            for e in self.rt.store.entity_names(entity_ids)
             for surface in (e.name, *e.aliases)
         }
-        gone = [k for k in entity_index.ids if k not in wanted]
+        scope = None if entity_ids is None else set(entity_ids)
+        gone = [
+            k
+            for k in entity_index.ids
+            if k not in wanted and (scope is None or split_entity_index_key(k)[0] in scope)
+        ]
         entity_index.remove(gone)
         lexical.remove(gone)
         fresh = [k for k in wanted if k not in entity_index]

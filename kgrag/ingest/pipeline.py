@@ -285,7 +285,9 @@ class IngestPipeline:
 
             start = time.perf_counter()
             try:
-                self.indexes.index_chunks(doc.id, chunks)
+                # a re-extraction's delete may leave entities orphaned: then sync them all
+                touched = None if self.reextract else [e.id for e in extraction.graph.entities]
+                self.indexes.index_chunks(doc.id, chunks, touched)
                 job.images.commit()
             except Exception as exc:
                 self.rt.store.delete_document(doc.id)
@@ -330,7 +332,7 @@ class IngestPipeline:
         pruned, report = prune(extracted, self.rt.schema)
         graph = resolve(
             pruned,
-            known=self.rt.store.entities(),
+            known=self.rt.store.entity_names(),
             embed=self.name_vectors.embed,
             threshold=self.rt.settings.entity_merge_threshold,
         )

@@ -259,6 +259,13 @@ RETURN e.id AS id, e.name AS name, e.type AS type, e.aliases AS aliases,
 ORDER BY id
 """
 
+# Entities without their chunks (resolution and the name indexes need no more): at 100k
+# entities 2 s, where ENTITIES, which follows every MENTIONS edge, takes 7.5 s.
+ENTITY_NAMES = """
+MATCH (e:Entity)
+RETURN e.id AS id, e.name AS name, e.type AS type, e.aliases AS aliases
+"""
+
 _TRIPLE = """
 WITH DISTINCT r
 WITH startNode(r) AS a, r, endNode(r) AS b

@@ -268,6 +268,18 @@ class Neo4jGraphStore:
             for r in self.run_read(q.ENTITIES)
         ]
 
+    def entity_names(self, ids: list[str] | None = None) -> list[Entity]:
+        """Entities without their chunk ids, in no particular order: all, or those of `ids`."""
+        rows = (
+            self.run_read(q.ENTITY_NAMES)
+            if ids is None
+            else self.run_read(q.ENTITIES_BY_ID, {"ids": unique(ids)})
+        )
+        return [
+            Entity(id=r["id"], name=r["name"], type=r["type"], aliases=r["aliases"] or [])
+            for r in rows
+        ]
+
     def neighbourhood(self, entity_ids: list[str], hops: int, limit: int) -> list[Triple]:
         """Domain relationships touching the entities (hops=1) or their neighbours too (2)."""
         if hops not in (1, 2):

@@ -79,3 +79,25 @@ def test_indexing_a_document_replaces_its_sentence_vectors(
     assert _sentence_rows(rt) == {c.id: len(sentence_texts(c.text)) for c in C1}
     indexes.index_chunks(D1.id, C1[:1])  # re-chunked: the other chunks' rows go
     assert _sentence_rows(rt) == {C1[0].id: len(sentence_texts(C1[0].text))}
+
+
+def test_a_documents_entities_sync_alone_and_all_sync_on_request(
+    graph_store: Neo4jGraphStore, graph_settings: Settings
+):
+    graph_store.clear()
+    graph_store.write_document(D1, C1, G1)
+    rt = _runtime(graph_settings, graph_store)
+    indexes = IngestPipeline(rt).indexes
+    names = {entity_index_key(e.id, n) for e in G1.entities for n in (e.name, *e.aliases)}
+    assert {(e.id, e.name, tuple(e.aliases)) for e in graph_store.entity_names()} == {
+        (e.id, e.name, tuple(e.aliases)) for e in G1.entities
+    }
+    stale = [entity_index_key("ann", "Ann Old"), entity_index_key("ghost", "Ghost")]
+    rt.reset_index("entities").add(stale, rt.embedder.embed(["Ann Old", "Ghost"]))
+
+    indexes.index_chunks(D1.id, C1, ["ann", "acme"])  # what the document's write touched
+    keys = set(rt.index("entities").ids)
+    assert keys - names == {entity_index_key("ghost", "Ghost")}  # out of scope: kept
+    assert names - keys == {entity_index_key("berlin", "Berlin")}  # not asked for
+    indexes.sync_entities()
+    assert set(rt.index("entities").ids) == names
