@@ -52,10 +52,17 @@ class Pending:
 
 
 class ExtractionPool:
-    """`in_flight` threads sending extraction requests, for the documents of one batch."""
+    """`in_flight` threads sending extraction requests, for the documents of one batch, and
+    one thread embedding documents' texts ahead while the LLM answers."""
 
     def __init__(self, in_flight: int) -> None:
         self._pool = ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="kgrag-extract")
+        self._embedder = ThreadPoolExecutor(1, thread_name_prefix="kgrag-embed-ahead")
+
+    def embed_ahead(self, embed: Callable[[list[str]], object], texts: list[str]) -> Future:
+        """Embed `texts` in the background (an embedder that remembers them makes the later
+        indexing of the document a lookup)."""
+        return self._embedder.submit(embed, texts)
 
     def submit(
         self,
@@ -79,6 +86,7 @@ class ExtractionPool:
     def __exit__(self, *_: object) -> None:
         """Queued requests are dropped (the batch stopped); running ones end first."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._embedder.shutdown(wait=True, cancel_futures=True)
 
 
 def in_order(
@@ -167,6 +175,7 @@ class Prepared:
     timings: dict[str, float]
     extraction: Extraction | None = None
     pending: Pending | None = None
+    embedded: Future | None = None  # the chunks' texts embedded ahead (`embed_ahead`)
     sent_at: float = 0.0
 
     def weight(self) -> int:

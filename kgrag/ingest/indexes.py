@@ -10,9 +10,15 @@ import numpy as np
 from kgrag.ingest.prune_log import PruneLog
 from kgrag.retrieve.link import entity_index_key, split_entity_index_key
 from kgrag.runtime import Runtime
+from kgrag.sentence_vectors import sentence_texts
 from kgrag.types import Chunk, Evidence
 
 REBUILD_BATCH = 256  # chunks embedded per step of `rebuild`
+
+
+def indexed_texts(chunks: list[Chunk]) -> list[str]:
+    """Every text `index_chunks` embeds for these chunks: their texts and their sentences."""
+    return [c.text for c in chunks] + [s for c in chunks for s in sentence_texts(c.text)]
 
 
 class DocumentIndexes:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import wait
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
-
-import numpy as np
 
 from kgrag.embed import RememberingEmbedder
 from kgrag.errors import DocumentError, KgragError, ServiceUnavailableError
@@ -31,7 +30,7 @@ from kgrag.ingest.batch import (
 )
 from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor, extraction_budget
-from kgrag.ingest.indexes import DocumentIndexes
+from kgrag.ingest.indexes import DocumentIndexes, indexed_texts
 from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
@@ -224,6 +223,7 @@ class IngestPipeline:
         timings["chunk"] = time.perf_counter() - start
 
         job = Prepared(name, usage, doc, chunks, images, resumed_from, stored, timings)
+        job.embedded = pool.embed_ahead(self.rt.embedder.embed, indexed_texts(chunks))
         extraction = saved.extraction if saved is not None else None
         if extraction is None or (
             not stored and extraction.schema_fingerprint != self.rt.schema.fingerprint
@@ -284,6 +284,8 @@ class IngestPipeline:
                 self.states.stored(source)
 
             start = time.perf_counter()
+            if job.embedded is not None:
+                wait([job.embedded])  # its failure is met again, and reported, when indexing
             try:
                 # a re-extraction's delete may leave entities orphaned: then sync them all
                 touched = None if self.reextract else [e.id for e in extraction.graph.entities]
@@ -354,9 +356,6 @@ class IngestPipeline:
         if self._names is None:
             self._names = RememberingEmbedder(self.rt.embedder, size=50_000)
         return self._names
-
-    def _embed_names(self, names: list[str]) -> np.ndarray:
-        return self.name_vectors.embed(names)
 
     @property
     def extractor(self) -> GraphExtractor:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
+from kgrag.embed import RememberingEmbedder
 from kgrag.errors import LLMOutputError
 from kgrag.ingest.batch import ExtractionPool, in_order
+from kgrag.ingest.indexes import indexed_texts
+from kgrag.sentence_vectors import SentenceVectors
 from kgrag.types import Chunk, ExtractedGraph
 
 
@@ -102,3 +106,38 @@ def test_first_error_in_chunk_order_is_raised_after_all_requests_ended():
         with pytest.raises(LLMOutputError, match="chunk 1"):
             pending.results()
         assert sorted(ended) == [0, 1, 2, 3]
+
+
+class _CountingEmbedder:
+    """Vectors of text lengths; records the texts it was asked for and on which thread."""
+
+    dimension = 2
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.threads: set[str] = set()
+
+    def embed(self, texts):
+        self.asked += texts
+        self.threads.add(threading.current_thread().name)
+        return np.array([[len(t), 1.0] for t in texts], dtype="float32")
+
+
+def test_texts_embedded_ahead_leave_nothing_for_indexing(tmp_path):
+    chunks = [
+        Chunk(id=f"d:p1:{i}", document_id="d", page=1, start=0, end=len(t), text=t)
+        for i, t in enumerate(["Ann works at Acme. She leads a team.", "Acme is in Berlin."])
+    ]
+    inner = _CountingEmbedder()
+    embedder = RememberingEmbedder(inner)
+    with ExtractionPool(2) as pool:
+        pool.embed_ahead(embedder.embed, indexed_texts(chunks)).result()
+    assert inner.threads == {"kgrag-embed-ahead_0"}
+    ahead = len(inner.asked)
+    # what DocumentIndexes.index_chunks embeds: the chunk texts, then their sentences
+    embedder.embed([c.text for c in chunks])
+    SentenceVectors(tmp_path / "s.sqlite", 2).embed_chunks(
+        embedder, "d", [(c.id, c.text) for c in chunks]
+    )
+    # 2 chunks + 3 sentences, one of which is a whole chunk: 4 texts, each embedded once
+    assert len(inner.asked) == ahead == 4
