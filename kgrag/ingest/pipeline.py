@@ -295,6 +295,7 @@ class IngestPipeline:
                 self.rt.store.delete_document(doc.id)
                 self.rt.index("chunks").remove(c.id for c in chunks)
                 self.rt.lexical("chunks").remove(c.id for c in chunks)
+                self.rt.sentence_vectors.remove_documents([doc.id])
                 self.states.back_to(source, IngestStage.EXTRACTED, f"indexing failed: {exc}")
                 raise
             timings["embed"] = time.perf_counter() - start
