@@ -58,13 +58,23 @@ def loose_key(name: str) -> str:
     return " ".join(tokens)
 
 
+def acronym_letters(name: str) -> str | None:
+    """The case-folded letters of a name shaped like an acronym (`U.S.` -> "us"), else None."""
+    letters = re.sub(r"[^\w]", "", name)
+    return letters.casefold() if 2 <= len(letters) <= 6 and letters.isupper() else None
+
+
+def initials(name: str) -> str | None:
+    """First letters of a name's words, connectives left out (`Bank of Korea` -> "bk"); None
+    for a one-word name."""
+    words = [w for w in loose_key(name).split() if w not in _CONNECTIVES]
+    return "".join(w[0] for w in words) if len(words) >= 2 else None
+
+
 def is_acronym(short: str, long: str) -> bool:
     """`IBM` / `U.S.` / `NYC` spelled from the initials of the other name's words."""
-    letters = re.sub(r"[^\w]", "", short)
-    if not (2 <= len(letters) <= 6 and letters.isupper()):
-        return False
-    words = [w for w in loose_key(long).split() if w not in _CONNECTIVES]
-    return len(words) >= 2 and "".join(w[0] for w in words) == letters.casefold()
+    letters = acronym_letters(short)
+    return letters is not None and letters == initials(long)
 
 
 def match_names(a: str, b: str) -> tuple[Method, float] | None:

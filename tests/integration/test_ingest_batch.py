@@ -220,3 +220,32 @@ def test_a_batch_without_extraction_stores_chunks_and_asks_no_llm(
     assert [r.status for r in results] == [IngestStatus.INGESTED] * 3
     assert llm.prompts == [] and graph_store.entities() == []
     assert _stored_sources(graph_store) == set(texts) and len(rt.index("chunks").ids) == 3
+
+
+def test_a_later_run_resolves_against_the_graph_its_index_was_saved_with(
+    graph_settings: Settings, graph_store: Neo4jGraphStore, tmp_path: Path
+):
+    """A new runtime finds the stored names in the saved entity index, not in a pass over the
+    graph, and merging keeps what the graph got meanwhile (an alias a user added)."""
+    llm = RuleLLM(expect=1)
+    first = _runtime(graph_settings, graph_store, tmp_path, llm)
+    [a, b] = _write(
+        tmp_path / "docs",
+        {
+            "a.md": "Ada Lovelace founded Analytical Engines.",
+            "b.md": "Grace Hopper works for Analytical Engine.",
+        },
+    )
+    IngestPipeline(first).ingest_paths([a])
+    graph_store.write_all(
+        [("MATCH (e:Entity {id: 'analytical engines'}) SET e.aliases = ['AE Ltd']", {})]
+    )
+    later = Runtime(first.settings, first.schema, first.prompts, graph_store, None)
+    later.__dict__["chat_model"] = llm.chat_model()
+
+    [result] = IngestPipeline(later).ingest_paths([b])
+
+    assert result.status is IngestStatus.INGESTED
+    [engines] = [e for e in graph_store.entities() if e.name.startswith("Analytical")]
+    assert engines.id == "analytical engines"
+    assert sorted(engines.aliases) == ["AE Ltd", "Analytical Engine"]  # the stored alias kept
