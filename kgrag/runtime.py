@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from kgrag.chunk_texts import ChunkTexts
 from kgrag.embed import RememberingEmbedder, make_embedder
 from kgrag.errors import KgeError, ServiceUnavailableError
+from kgrag.ingest.known_names import KnownNames
 from kgrag.ingest.state import IngestStates, pause_at
 from kgrag.kge.model import KgeModel
 from kgrag.kge.rank import KgeRanker
@@ -55,6 +56,7 @@ class Runtime:
     _lexical: dict[str, LexicalIndex] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)  # guards index updates/reads
     _entity_linker: EntityLinker | None = None
+    known_names: KnownNames = field(default_factory=KnownNames)  # resolution's stored names
     _relation_linker: tuple[tuple[int, int], RelationLinker] | None = None  # (index state, linker)
 
     @cached_property

@@ -10,12 +10,13 @@ that is a pass over all stored names per document (5.6 s at 50k entities). Every
 
 The catalogue is the entity index's keys (entity id + surface): ingest keeps them equal to the
 graph's names and aliases (`DocumentIndexes.sync_entities`). Only the keys that changed since
-the last call are (re)derived.
+the last call are (re)derived; the runtime keeps one catalogue for all its ingests.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -29,9 +30,11 @@ from kgrag.ingest.entity_match import (
     loose_key,
 )
 from kgrag.retrieve.link import split_entity_index_key
-from kgrag.runtime import Runtime
 from kgrag.types import Entity
 from kgrag.vectors import VectorIndex
+
+if TYPE_CHECKING:
+    from kgrag.runtime import Runtime
 
 EMBEDDING_CANDIDATES = 32  # nearest stored names looked at per new name
 COSINE_SLACK = 1e-4  # FAISS and numpy round a cosine differently; keep borderline names

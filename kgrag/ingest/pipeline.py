@@ -31,7 +31,6 @@ from kgrag.ingest.batch import (
 from kgrag.ingest.chunking import chunk_document
 from kgrag.ingest.extract import GraphExtractor, extraction_budget
 from kgrag.ingest.indexes import DocumentIndexes, indexed_texts
-from kgrag.ingest.known_names import KnownNames
 from kgrag.ingest.prune import prune
 from kgrag.ingest.prune_log import PruneLog, PruneRecord
 from kgrag.ingest.read import SUPPORTED_SUFFIXES, read_document, read_limits
@@ -82,7 +81,6 @@ class IngestPipeline:
         self.prune_log = PruneLog(runtime.settings.data_dir)
         self._extractor: GraphExtractor | None = None
         self._names: RememberingEmbedder | None = None
-        self.known_names = KnownNames()
         self.indexes = DocumentIndexes(
             runtime, self.prune_log, lambda t: self.name_vectors.embed(t)
         )
@@ -338,7 +336,7 @@ class IngestPipeline:
         pruned, report = prune(extracted, self.rt.schema)
         names = [node.name for g in pruned for node in g.nodes]
         threshold = self.rt.settings.entity_merge_threshold
-        known = self.known_names.stored(self.rt, names, self.name_vectors.embed, threshold)
+        known = self.rt.known_names.stored(self.rt, names, self.name_vectors.embed, threshold)
         graph = resolve(pruned, known=known, embed=self.name_vectors.embed, threshold=threshold)
         return Extraction(
             graph=graph,
