@@ -12,6 +12,7 @@ import faiss
 import numpy as np
 
 from kgrag.errors import IndexCorruptError
+from kgrag.vector_journal import ADD, REMOVE, Change, VectorJournal
 
 # FAISS's flat search scores queries one at a time unless told to use one matrix product
 # (`distance_compute_blas_threshold`); one query costs ~11 ms over 100k vectors either way or
@@ -26,6 +27,11 @@ MAX_LISTS = 4096
 MIN_POINTS_PER_LIST = 39
 DEFAULT_NPROBE = 16
 
+# `save` appends to the journal (vector_journal.py) until it outgrows this share of the saved
+# index or holds this many removals (each replayed as a re-add of every vector), then saves all.
+JOURNAL_SHARE = 0.25
+JOURNAL_MAX_REMOVALS = 8
+
 
 class VectorIndex:
     """Inner-product search over normalised vectors (cosine similarity).
@@ -36,6 +42,9 @@ class VectorIndex:
     trained list without retraining (`kgrag index rebuild` retrains); removals keep it IVF even
     below `approximate_min`. A flat file above `approximate_min` switches at its next `add`;
     `approximate_min=None` keeps the index exact, an IVF file loaded included.
+
+    `save` writes the whole index, or only the changes since the last save to a journal beside
+    it while that stays small (vector_journal.py); `open` replays the journal.
     """
 
     def __init__(
@@ -54,6 +63,10 @@ class VectorIndex:
         self.version = 0  # bumped on every change, so caches built from `ids` know to rebuild
         self.index: faiss.Index = faiss.IndexFlatIP(dimension)
         self._positions: dict[str, int] = {}
+        self._journal = VectorJournal(self.path.with_suffix(".journal"), dimension)
+        self._unsaved: list[Change] = []
+        self._journal_removals = 0
+        self._save_all = True  # until a saved index (and its journal) is known to be on disk
 
     @classmethod
     def open(
@@ -87,7 +100,21 @@ class VectorIndex:
                 if approximate_min is None:
                     index.index = _flat(index._all_vectors())
         index._positions = {id_: i for i, id_ in enumerate(index.ids)}
+        if faiss_file.exists():
+            index._replay_journal()
         return index
+
+    def _replay_journal(self) -> None:
+        changes, damaged = self._journal.read()
+        approximate = self.approximate
+        for change in changes:
+            if change.operation == ADD:
+                self.add(change.ids, change.vectors)
+            else:
+                self.remove(change.ids)
+        self._unsaved = []
+        self._journal_removals = sum(c.operation == REMOVE for c in changes)
+        self._save_all = damaged or self.approximate != approximate  # trained on replay
 
     @classmethod
     def empty(
@@ -116,16 +143,19 @@ class VectorIndex:
         fresh = [i for i, id_ in enumerate(ids) if id_ not in self._positions]
         if not fresh:
             return
-        self.index.add(np.ascontiguousarray(vectors[fresh], dtype="float32"))
+        added = np.ascontiguousarray(vectors[fresh], dtype="float32")
+        self.index.add(added)
         for i in fresh:
             self._positions[ids[i]] = len(self.ids)
             self.ids.append(ids[i])
+        self._unsaved.append(Change(ADD, [ids[i] for i in fresh], added))
         if (
             self.approximate_min is not None
             and len(self.ids) >= self.approximate_min
             and not self.approximate
         ):
             self.index = _trained_ivf(self._all_vectors(), self.nprobe)
+            self._save_all = True  # a replay would train it again
         self.version += 1
 
     def remove(self, ids: Iterable[str]) -> None:
@@ -140,6 +170,7 @@ class VectorIndex:
         self.index.add(vectors)
         self.ids = [self.ids[i] for i in keep]
         self._positions = {id_: i for i, id_ in enumerate(self.ids)}
+        self._unsaved.append(Change(REMOVE, sorted(gone)))
         self.version += 1
 
     def vector(self, id_: str) -> np.ndarray | None:
@@ -163,12 +194,31 @@ class VectorIndex:
         ]
 
     def save(self) -> None:
+        """Persist the changes since the last save: appended to the journal, or the whole
+        index written (atomically per file) and the journal emptied."""
+        removals = self._journal_removals + sum(c.operation == REMOVE for c in self._unsaved)
+        if self._save_all or removals > JOURNAL_MAX_REMOVALS or self._journal_outgrown():
+            self._save_whole()
+        elif self._unsaved:
+            self._journal.append(self._unsaved)
+            self._journal_removals = removals
+        self._unsaved = []
+
+    def _journal_outgrown(self) -> bool:
+        unsaved = sum(c.vectors.nbytes for c in self._unsaved if c.vectors is not None)
+        faiss_file = self._files()[0]
+        saved = faiss_file.stat().st_size if faiss_file.exists() else 0
+        return self._journal.size() + unsaved > JOURNAL_SHARE * saved
+
+    def _save_whole(self) -> None:
         faiss_file, ids_file = self._files()
         faiss_file.parent.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.index, str(faiss_file) + ".tmp")
         ids_file.with_suffix(".tmp").write_text(json.dumps(self.ids), encoding="utf-8")
         os.replace(str(faiss_file) + ".tmp", faiss_file)
         os.replace(ids_file.with_suffix(".tmp"), ids_file)
+        self._journal.clear()  # after the index: replaying it over the new one changes nothing
+        self._journal_removals, self._save_all = 0, False
 
     def _files(self) -> tuple[Path, Path]:
         return self.path.with_suffix(".faiss"), self.path.with_suffix(".ids.json")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kgrag.ingest.prune_log import PruneLog
-from kgrag.retrieve.link import entity_index_key, split_entity_index_key
+from kgrag.retrieve.link import entity_index_key
 from kgrag.runtime import Runtime
 from kgrag.sentence_vectors import sentence_texts
 from kgrag.types import Chunk, Evidence
@@ -105,12 +105,12 @@ class DocumentIndexes:
             for e in self.rt.store.entity_names(entity_ids)
             for surface in (e.name, *e.aliases)
         }
-        scope = None if entity_ids is None else set(entity_ids)
-        gone = [
-            k
-            for k in entity_index.ids
-            if k not in wanted and (scope is None or split_entity_index_key(k)[0] in scope)
-        ]
+        present = (
+            entity_index.ids
+            if entity_ids is None
+            else self.rt.known_names.keys_of(entity_index, entity_ids)
+        )
+        gone = [k for k in present if k not in wanted]
         entity_index.remove(gone)
         lexical.remove(gone)
         fresh = [k for k in wanted if k not in entity_index]

@@ -41,7 +41,8 @@ COSINE_SLACK = 1e-4  # FAISS and numpy round a cosine differently; keep borderli
 
 
 class KnownNames:
-    """The stored names of one entity index, looked up by the keys of the string evidence."""
+    """The keys of one entity index (entity id + surface), looked up by entity and by the keys
+    of the string evidence."""
 
     def __init__(self) -> None:
         self._start_over()
@@ -49,10 +50,11 @@ class KnownNames:
     def _start_over(self) -> None:
         self._index: VectorIndex | None = None
         self._version = -1
-        self._derived: dict[str, tuple[str, str | None, str | None]] = {}
+        self._derived: dict[str, tuple[str, str | None, str | None, str]] = {}
         self._by_loose: dict[str, set[str]] = defaultdict(set)
         self._by_initials: dict[str, set[str]] = defaultdict(set)
         self._by_letters: dict[str, set[str]] = defaultdict(set)
+        self._by_entity: dict[str, set[str]] = defaultdict(set)
         self._spelling: tuple[list[str], list[str]] | None = None  # (loose keys, index keys)
 
     def stored(
@@ -82,6 +84,11 @@ class KnownNames:
                 found |= {key for key, score in row if score >= threshold - COSINE_SLACK}
         return {split_entity_index_key(key)[0] for key in found}
 
+    def keys_of(self, index: VectorIndex, entity_ids: list[str]) -> set[str]:
+        """The index keys (one per name and alias) of these entities."""
+        self._sync(index)
+        return {key for i in entity_ids for key in self._by_entity.get(i, ())}
+
     def _similar_spellings(self, names: list[str]) -> set[str]:
         queries = [k for k in map(loose_key, names) if len(k) >= MIN_SPELLING_LENGTH]
         if self._spelling is None:
@@ -109,8 +116,8 @@ class KnownNames:
         self._index, self._version, self._spelling = index, index.version, None
 
     def _derive(self, key: str) -> None:
-        surface = split_entity_index_key(key)[1]
-        derived = (loose_key(surface), initials(surface), acronym_letters(surface))
+        entity_id, surface = split_entity_index_key(key)
+        derived = (loose_key(surface), initials(surface), acronym_letters(surface), entity_id)
         self._derived[key] = derived
         for table, value in zip(self._tables(), derived, strict=True):
             if value:
@@ -124,4 +131,4 @@ class KnownNames:
                     del table[value]
 
     def _tables(self) -> tuple[dict[str, set[str]], ...]:
-        return self._by_loose, self._by_initials, self._by_letters
+        return self._by_loose, self._by_initials, self._by_letters, self._by_entity
