@@ -23,9 +23,17 @@ SERVICE = "graph store"
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, AuthError, OSError)
 
 
+Statement = tuple[str, dict[str, Any]]  # Cypher and its parameters
+
+
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
+
+
+def _row_count(params: dict[str, Any]) -> int:
+    """Rows a statement writes: the length of its list parameters (`$rows...`), at least 1."""
+    return max(1, sum(len(v) for v in params.values() if isinstance(v, list)))
 
 
 class Neo4jGraphStore:
@@ -83,7 +91,7 @@ class Neo4jGraphStore:
         with self._translated(), self._driver.session(database=self.database) as s:
             return s.execute_write(work)
 
-    def write_all(self, statements: list[tuple[str, dict[str, Any]]]) -> None:
+    def write_all(self, statements: list[Statement]) -> None:
         """Run the statements in one write transaction: all of them or none."""
 
         def work(tx: ManagedTransaction) -> None:
@@ -93,29 +101,30 @@ class Neo4jGraphStore:
         with self._translated(), self._driver.session(database=self.database) as s:
             s.execute_write(work)
 
-    def _write_rows(self, query: str, rows: list[dict[str, Any]]) -> None:
-        for batch in _batches(rows, self.write_batch):
-            self._write(query, rows=batch)
+    def _row_statements(self, query: str, rows: list[dict[str, Any]]) -> list[Statement]:
+        return [(query, {"rows": batch}) for batch in _batches(rows, self.write_batch)]
 
-    def _write_typed(
+    def _typed_statements(
         self, builder: Callable[[str, str], str], by_type: dict[str, list[dict[str, Any]]]
-    ) -> None:
-        """Write rows per label/type with `builder(type, parameter)`, several types chained
-        into one statement (`cypher.chain`) of at most `write_batch` rows."""
+    ) -> list[Statement]:
+        """Statements writing rows per label/type with `builder(type, parameter)`, several
+        types chained into one statement (`cypher.chain`) of at most `write_batch` rows."""
+        statements: list[Statement] = []
         parts: list[str] = []
-        params: dict[str, list[dict[str, Any]]] = {}
+        params: dict[str, Any] = {}
         size = 0
         for name, rows in by_type.items():
             for batch in _batches(rows, self.write_batch):
                 if parts and size + len(batch) > self.write_batch:
-                    self._write(q.chain(parts), **params)
+                    statements.append((q.chain(parts), params))
                     parts, params, size = [], {}, 0
                 param = f"rows{len(parts)}"
                 parts.append(builder(name, param))
                 params[param] = batch
                 size += len(batch)
         if parts:
-            self._write(q.chain(parts), **params)
+            statements.append((q.chain(parts), params))
+        return statements
 
     def _repeat(self, query: str, **params: Any) -> None:
         """Run a batched (`LIMIT $batch`) write until it touches nothing."""
@@ -186,11 +195,18 @@ class Neo4jGraphStore:
             stored = {r["id"] for r in self.run_read(q.DOCUMENT_CHUNK_IDS, {"id": doc.id})}
             if stored and stored != {c.id for c in chunks}:
                 self.delete_document(doc.id)  # re-chunked: drop the old version first
-            self._write_rows(q.MERGE_PAGES, plan["pages"])
-            self._write_entities(plan["entities"])
-            self._write_rows(q.MERGE_CHUNKS, plan["chunks"])
-            self._write_typed(q.merge_relations, plan["relations"])
-            self._write(q.MERGE_DOCUMENT, **plan["document"])
+            statements = [
+                *self._row_statements(q.MERGE_PAGES, plan["pages"]),
+                *self._entity_statements(plan["entities"]),
+                *self._row_statements(q.MERGE_CHUNKS, plan["chunks"]),
+                *self._typed_statements(q.merge_relations, plan["relations"]),
+                (q.MERGE_DOCUMENT, plan["document"]),
+            ]
+            if sum(_row_count(params) for _, params in statements) <= self.write_batch:
+                self.write_all(statements)  # a small document: one transaction
+            else:
+                for query, params in statements:
+                    self._write(query, **params)
         except BaseException:
             log.warning("writing document %s failed; removing what was written", doc.id)
             try:
@@ -199,19 +215,22 @@ class Neo4jGraphStore:
                 log.exception("cleanup of document %s failed", doc.id)
             raise
 
-    def _write_entities(self, by_type: dict[str, list[dict[str, Any]]]) -> None:
+    def _entity_statements(self, by_type: dict[str, list[dict[str, Any]]]) -> list[Statement]:
         """Create the missing entities, label and update the changed ones; one indexed read
         of the stored state first, so unchanged entities cost no write. Ingest writes under
-        the data dir's lock (`Runtime.lock`); another writer creating one of these ids in
+        the runtime's lock (`Runtime.lock`); another writer creating one of these ids in
         between fails this write on the Entity.id constraint, which removes the document."""
         ids = [r["id"] for rows in by_type.values() for r in rows]
         stored = {r["id"]: r for r in self.run_read(q.ENTITIES_BY_ID, {"ids": ids})}
         changes = {etype: entity_changes(rows, stored) for etype, rows in by_type.items()}
-        self._write_typed(q.add_entity_label, {t: c[1] for t, c in changes.items()})
-        self._write_typed(
-            partial(q.create_entities, known_missing=True), {t: c[0] for t, c in changes.items()}
-        )
-        self._write_rows(q.SET_ENTITIES, [row for c in changes.values() for row in c[2]])
+        return [
+            *self._typed_statements(q.add_entity_label, {t: c[1] for t, c in changes.items()}),
+            *self._typed_statements(
+                partial(q.create_entities, known_missing=True),
+                {t: c[0] for t, c in changes.items()},
+            ),
+            *self._row_statements(q.SET_ENTITIES, [row for c in changes.values() for row in c[2]]),
+        ]
 
     def delete_document(self, document_id: str) -> None:
         self._delete(document_id, [])
