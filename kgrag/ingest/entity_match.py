@@ -67,7 +67,12 @@ def acronym_letters(name: str) -> str | None:
 def initials(name: str) -> str | None:
     """First letters of a name's words, connectives left out (`Bank of Korea` -> "bk"); None
     for a one-word name."""
-    words = [w for w in loose_key(name).split() if w not in _CONNECTIVES]
+    return initials_of_key(loose_key(name))
+
+
+def initials_of_key(key: str) -> str | None:
+    """`initials` of a name given as its `loose_key`."""
+    words = [w for w in key.split() if w not in _CONNECTIVES]
     return "".join(w[0] for w in words) if len(words) >= 2 else None
 
 

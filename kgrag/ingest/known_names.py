@@ -26,7 +26,7 @@ from kgrag.ingest.entity_match import (
     SPELLING_THRESHOLD,
     EmbedFn,
     acronym_letters,
-    initials,
+    initials_of_key,
     loose_key,
 )
 from kgrag.retrieve.link import split_entity_index_key
@@ -73,8 +73,9 @@ class KnownNames:
         self._sync(index)
         found: set[str] = set()
         for name in names:
-            found |= self._by_loose.get(loose_key(name), set())
-            if (name_initials := initials(name)) is not None:
+            loose = loose_key(name)
+            found |= self._by_loose.get(loose, set())
+            if (name_initials := initials_of_key(loose)) is not None:
                 found |= self._by_letters.get(name_initials, set())
             if (letters := acronym_letters(name)) is not None:
                 found |= self._by_initials.get(letters, set())
@@ -117,7 +118,8 @@ class KnownNames:
 
     def _derive(self, key: str) -> None:
         entity_id, surface = split_entity_index_key(key)
-        derived = (loose_key(surface), initials(surface), acronym_letters(surface), entity_id)
+        loose = loose_key(surface)
+        derived = (loose, initials_of_key(loose), acronym_letters(surface), entity_id)
         self._derived[key] = derived
         for table, value in zip(self._tables(), derived, strict=True):
             if value:
