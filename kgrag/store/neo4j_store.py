@@ -15,25 +15,19 @@ from pydantic import SecretStr
 from kgrag.errors import GraphStoreError, ServiceUnavailableError
 from kgrag.store import cypher as q
 from kgrag.store.arcadedb import EmbeddedArcadeDB
-from kgrag.store.write_plan import entity_changes, unique, write_plan
+from kgrag.store.write_plan import (
+    Statement,
+    batches,
+    entity_changes,
+    row_count,
+    unique,
+    write_plan,
+)
 from kgrag.types import Chunk, Document, Edge, Entity, Evidence, ResolvedGraph, Triple
 
 log = logging.getLogger(__name__)
 SERVICE = "graph store"
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, AuthError, OSError)
-
-
-Statement = tuple[str, dict[str, Any]]  # Cypher and its parameters
-
-
-def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
-
-
-def _row_count(params: dict[str, Any]) -> int:
-    """Rows a statement writes: the length of its list parameters (`$rows...`), at least 1."""
-    return max(1, sum(len(v) for v in params.values() if isinstance(v, list)))
 
 
 class Neo4jGraphStore:
@@ -102,7 +96,7 @@ class Neo4jGraphStore:
             s.execute_write(work)
 
     def _row_statements(self, query: str, rows: list[dict[str, Any]]) -> list[Statement]:
-        return [(query, {"rows": batch}) for batch in _batches(rows, self.write_batch)]
+        return [(query, {"rows": batch}) for batch in batches(rows, self.write_batch)]
 
     def _typed_statements(
         self, builder: Callable[[str, str], str], by_type: dict[str, list[dict[str, Any]]]
@@ -114,7 +108,7 @@ class Neo4jGraphStore:
         params: dict[str, Any] = {}
         size = 0
         for name, rows in by_type.items():
-            for batch in _batches(rows, self.write_batch):
+            for batch in batches(rows, self.write_batch):
                 if parts and size + len(batch) > self.write_batch:
                     statements.append((q.chain(parts), params))
                     parts, params, size = [], {}, 0
@@ -202,7 +196,7 @@ class Neo4jGraphStore:
                 *self._typed_statements(q.merge_relations, plan["relations"]),
                 (q.MERGE_DOCUMENT, plan["document"]),
             ]
-            if sum(_row_count(params) for _, params in statements) <= self.write_batch:
+            if sum(row_count(params) for _, params in statements) <= self.write_batch:
                 self.write_all(statements)  # a small document: one transaction
             else:
                 for query, params in statements:
@@ -245,7 +239,7 @@ class Neo4jGraphStore:
         self._repeat(q.DELETE_CHUNKS, id=document_id)
         self._repeat(q.DELETE_PAGES, id=document_id)
         self._write(q.DELETE_DOCUMENT_NODE, id=document_id)
-        for batch in _batches([{"id": i} for i in entity_ids], self.write_batch):
+        for batch in batches([{"id": i} for i in entity_ids], self.write_batch):
             self._write(q.DELETE_ORPHAN_ENTITIES, ids=[r["id"] for r in batch])
 
     def clear(self) -> None:

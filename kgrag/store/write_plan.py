@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from kgrag.store import cypher as q
 from kgrag.types import Chunk, Document, Entity, ResolvedGraph
 
+Statement = tuple[str, dict[str, Any]]  # Cypher and its parameters
+
 
 def unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def row_count(params: dict[str, Any]) -> int:
+    """Rows a statement writes: the length of its list parameters (`$rows...`), at least 1."""
+    return max(1, sum(len(v) for v in params.values() if isinstance(v, list)))
 
 
 def write_plan(doc: Document, chunks: list[Chunk], graph: ResolvedGraph) -> dict[str, Any]:
