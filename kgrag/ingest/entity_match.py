@@ -7,7 +7,6 @@ near-identical spelling (typos), or embeddings at least `threshold` similar.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 Method = Literal["variant", "acronym", "spelling", "embedding"]
@@ -30,6 +29,8 @@ _LEGAL_SUFFIXES = frozenset(
 _CONNECTIVES = frozenset({"of", "the", "and", "for", "&"})
 SPELLING_THRESHOLD = 92.0
 MIN_SPELLING_LENGTH = 8
+PAIR_BLOCK = 256  # names compared per cdist / matrix-product block
+COSINE_SLACK = 1e-4  # a cosine computed another way may round across the threshold
 
 
 class NameMatch(BaseModel):
@@ -104,16 +105,14 @@ def find_matches(
     embed: EmbedFn | None = None,
     threshold: float = 0.9,
 ) -> list[NameMatch]:
-    """Matching pairs among `names` (and between `names` and `against`, if given)."""
-    others = against or []
-    pool = names + others
-    pairs = itertools.chain(
-        itertools.combinations(range(len(names)), 2),
-        itertools.product(range(len(names)), range(len(names), len(pool))),
-    )
+    """Matching pairs among `names` (and between `names` and `against`, if given), in the order
+    of `itertools.combinations` over `names`, then of `names` x `against`. Only the candidate
+    pairs (`_candidate_pairs`) are compared, not all of them."""
+    pool = names + (against or [])
     vectors = embed(pool) if embed and len(pool) > 1 else None
     found = []
-    for i, j in pairs:
+    n = len(names)
+    for i, j in sorted(_candidate_pairs(pool, n, vectors, threshold), key=lambda p: (p[1] >= n, p)):
         if entity_key(pool[i]) == entity_key(pool[j]):
             continue  # same id already
         hit = match_names(pool[i], pool[j])
@@ -124,3 +123,54 @@ def find_matches(
         if hit:
             found.append(NameMatch(type=type_, a=pool[i], b=pool[j], method=hit[0], score=hit[1]))
     return found
+
+
+def _candidate_pairs(
+    pool: list[str], n: int, vectors: np.ndarray | None, threshold: float
+) -> set[tuple[int, int]]:
+    """Pairs (i, j), i < j, i among the first `n` (the new names), that some evidence of
+    `match_names` or a cosine >= `threshold` could join: the same loose key, acronym letters
+    equal to initials, loose keys similar enough to pass the spelling test, or close vectors.
+    A superset of the matching pairs, found by lookups, rapidfuzz's `cdist` and matrix
+    products in blocks instead of a Python loop over every pair."""
+    loose = [loose_key(name) for name in pool]
+    pairs: set[tuple[int, int]] = set()
+
+    def add(i: int, j: int) -> None:
+        a, b = min(i, j), max(i, j)
+        if a < n and a != b:
+            pairs.add((a, b))
+
+    by_loose: dict[str, list[int]] = {}
+    by_initials: dict[str, list[int]] = {}
+    for i, key in enumerate(loose):
+        by_loose.setdefault(key, []).append(i)
+        if (name_initials := initials_of_key(key)) is not None:
+            by_initials.setdefault(name_initials, []).append(i)
+    for group in by_loose.values():
+        for i in group:
+            for j in group:
+                add(i, j)
+    for i, name in enumerate(pool):
+        if (letters := acronym_letters(name)) is not None:
+            for j in by_initials.get(letters, []):
+                add(i, j)
+    long_enough = [i for i, key in enumerate(loose) if len(key) >= MIN_SPELLING_LENGTH]
+    queries = [i for i in long_enough if i < n]
+    for start in range(0, len(queries), PAIR_BLOCK):
+        block = queries[start : start + PAIR_BLOCK]
+        scores = process.cdist(
+            [loose[i] for i in block],
+            [loose[j] for j in long_enough],
+            scorer=fuzz.ratio,
+            score_cutoff=SPELLING_THRESHOLD,
+            dtype=np.float32,
+        )
+        for row, col in zip(*np.nonzero(scores >= SPELLING_THRESHOLD), strict=True):
+            add(block[row], long_enough[col])
+    if vectors is not None:
+        for start in range(0, n, PAIR_BLOCK):
+            cosines = vectors[start : start + PAIR_BLOCK] @ vectors.T
+            for row, col in zip(*np.nonzero(cosines >= threshold - COSINE_SLACK), strict=True):
+                add(start + row, int(col))
+    return pairs

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from kgrag.ingest.entity_match import find_matches, match_names
+from kgrag.ingest.entity_match import entity_key, find_matches, match_names
 from kgrag.ingest.resolve import resolve
 from kgrag.types import Entity, ExtractedGraph, ExtractedNode, ExtractedRelationship
 
@@ -123,3 +123,44 @@ def test_a_mention_spelled_like_a_stored_alias_joins_that_entity():
     [entity] = resolve(graphs, known=[stored]).entities
     assert (entity.id, entity.name) == ("halden instruments", "Halden Instruments")
     assert entity.merges == ["Halden Buoys = alias of Halden Instruments"]
+
+
+def _all_pairs(names, against, embed, threshold):
+    """The definition find_matches must meet: every pair compared (new x new, new x against)."""
+    pool = names + against
+    vectors = embed(pool)
+    pairs = list(itertools.combinations(range(len(names)), 2))
+    pairs += list(itertools.product(range(len(names)), range(len(names), len(pool))))
+    found = []
+    for i, j in pairs:
+        if entity_key(pool[i]) == entity_key(pool[j]):
+            continue
+        hit = match_names(pool[i], pool[j])
+        if hit is None and float(vectors[i] @ vectors[j]) >= threshold:
+            hit = ("embedding", round(float(vectors[i] @ vectors[j]), 3))
+        if hit:
+            found.append((pool[i], pool[j], *hit))
+    return found
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.5])
+def test_find_matches_finds_what_comparing_every_pair_finds(threshold: float):
+    """Candidate pairs (lookups, cdist, blocked matrix products) lose no match and keep the
+    order of comparing every pair."""
+    groups = yaml.safe_load((DATA / "entity_aliases.yaml").read_text(encoding="utf-8"))
+    names = [n for g in groups for n in g["names"]]
+    names += [f"Dr. {n}" for n in names[:5]] + [n[:-1] + "q" for n in names if len(n) > 9]
+    names = list(dict.fromkeys(names))
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((len(names), 8))
+    table = {n: v / np.linalg.norm(v) for n, v in zip(names, vectors, strict=True)}
+
+    def embed(texts):
+        return np.array([table[t] for t in texts], dtype="float32")
+
+    half = len(names) // 2
+    for new, against in ((names, []), (names[:half], names[half:])):
+        expected = _all_pairs(new, against, embed, threshold)
+        found = find_matches("T", new, against=against, embed=embed, threshold=threshold)
+        assert [(m.a, m.b, m.method, m.score) for m in found] == expected
+        assert expected  # the fixture does match
