@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -157,20 +157,29 @@ def _candidate_pairs(
                 add(i, j)
     long_enough = [i for i, key in enumerate(loose) if len(key) >= MIN_SPELLING_LENGTH]
     queries = [i for i in long_enough if i < n]
-    for start in range(0, len(queries), PAIR_BLOCK):
-        block = queries[start : start + PAIR_BLOCK]
-        scores = process.cdist(
-            [loose[i] for i in block],
-            [loose[j] for j in long_enough],
-            scorer=fuzz.ratio,
-            score_cutoff=SPELLING_THRESHOLD,
-            dtype=np.float32,
-        )
-        for row, col in zip(*np.nonzero(scores >= SPELLING_THRESHOLD), strict=True):
-            add(block[row], long_enough[col])
+    for row, col in close_spellings([loose[i] for i in queries], [loose[j] for j in long_enough]):
+        add(queries[row], long_enough[col])
     if vectors is not None:
         for start in range(0, n, PAIR_BLOCK):
             cosines = vectors[start : start + PAIR_BLOCK] @ vectors.T
             for row, col in zip(*np.nonzero(cosines >= threshold - COSINE_SLACK), strict=True):
                 add(start + row, int(col))
     return pairs
+
+
+def close_spellings(queries: list[str], choices: list[str]) -> Iterator[tuple[int, int]]:
+    """Positions (query, choice) of loose keys whose `fuzz.ratio` passes the spelling test
+    (rapidfuzz's `cdist`, `PAIR_BLOCK` queries at a time); the caller leaves out keys shorter
+    than `MIN_SPELLING_LENGTH`."""
+    if not choices:
+        return
+    for start in range(0, len(queries), PAIR_BLOCK):
+        scores = process.cdist(
+            queries[start : start + PAIR_BLOCK],
+            choices,
+            scorer=fuzz.ratio,
+            score_cutoff=SPELLING_THRESHOLD,
+            dtype=np.float32,
+        )
+        for row, col in zip(*np.nonzero(scores >= SPELLING_THRESHOLD), strict=True):
+            yield start + int(row), int(col)

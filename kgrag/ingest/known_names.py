@@ -1,11 +1,11 @@
 """Which stored entities could a document's new names join? Resolution's candidates.
 
 `resolve` compares each new name with every stored name it is given; given the whole graph,
-that is a pass over all stored names per document (5.6 s at 50k entities). Every pair
+that is a read and a pass over all stored names per document. Every pair
 `entity_match.match_names` or an embedding could merge is found here without that pass:
 - variant: the same `loose_key` (a dictionary);
 - acronym: one name's letters are the other's initials (two dictionaries);
-- spelling: `fuzz.ratio` of the loose keys over `SPELLING_THRESHOLD` (rapidfuzz's `cdist`);
+- spelling: `fuzz.ratio` of the loose keys over the spelling threshold (`close_spellings`);
 - embedding: the nearest names of the FAISS entity index at cosine >= the threshold.
 
 The catalogue is the entity index's keys (entity id + surface): ingest keeps them equal to the
@@ -18,14 +18,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-import numpy as np
-from rapidfuzz import fuzz, process
-
 from kgrag.ingest.entity_match import (
+    COSINE_SLACK,
     MIN_SPELLING_LENGTH,
-    SPELLING_THRESHOLD,
     EmbedFn,
     acronym_letters,
+    close_spellings,
     initials_of_key,
     loose_key,
 )
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
     from kgrag.runtime import Runtime
 
 EMBEDDING_CANDIDATES = 32  # nearest stored names looked at per new name
-COSINE_SLACK = 1e-4  # FAISS and numpy round a cosine differently; keep borderline names
 
 
 class KnownNames:
@@ -96,12 +93,7 @@ class KnownNames:
             kept = [(k, d[0]) for k, d in self._derived.items() if len(d[0]) >= MIN_SPELLING_LENGTH]
             self._spelling = ([loose for _, loose in kept], [key for key, _ in kept])
         choices, keys = self._spelling
-        if not queries or not choices:
-            return set()
-        scores = process.cdist(
-            queries, choices, scorer=fuzz.ratio, score_cutoff=SPELLING_THRESHOLD, dtype=np.float32
-        )
-        return {keys[j] for j in np.nonzero(scores >= SPELLING_THRESHOLD)[1]}
+        return {keys[col] for _, col in close_spellings(queries, choices)}
 
     def _sync(self, index: VectorIndex) -> None:
         """Derive the keys added to the index since the last call, forget the removed ones."""
